@@ -1,0 +1,1 @@
+"""The three yizhan services; none imports another."""

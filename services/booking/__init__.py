@@ -1,0 +1,17 @@
+"""The booking service: venues, organisations, bookings, the integrity ledger."""
+
+from services.booking.api import bookings, venues
+from services.booking.models import INFRASTRUCTURE
+from shared.service_app import ServiceDefinition, create_service_app
+
+SERVICE = ServiceDefinition(
+    name="booking",
+    title="yizhan booking 场地预约",
+    description="Venues of the station and their bookings. 驿站场地与预约。",
+    infrastructure=INFRASTRUCTURE,
+    blueprints=[venues.blp, bookings.blp],
+)
+
+
+def create_app(settings=None):
+    return create_service_app(SERVICE, settings)

@@ -1,0 +1,1 @@
+"""HTTP adapters: one flask-smorest Blueprint per resource."""

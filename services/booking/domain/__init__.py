@@ -1,0 +1,1 @@
+"""The booking rules, as plain functions over a SQLAlchemy session."""

@@ -1,0 +1,17 @@
+"""The notify service: SMS and e-mail from templates."""
+
+from services.notify.api import messages, templates
+from services.notify.models import INFRASTRUCTURE
+from shared.service_app import ServiceDefinition, create_service_app
+
+SERVICE = ServiceDefinition(
+    name="notify",
+    title="yizhan notify 通知",
+    description="SMS and e-mail from templates, with delivery status. 短信与邮件通知。",
+    infrastructure=INFRASTRUCTURE,
+    blueprints=[messages.blp, templates.blp],
+)
+
+
+def create_app(settings=None):
+    return create_service_app(SERVICE, settings)

@@ -1,0 +1,1 @@
+"""The notify rules, as plain functions over a SQLAlchemy session."""

@@ -1,0 +1,21 @@
+"""Delivery providers behind one small interface: `send(message) -> reference`.
+
+Chosen per channel by configuration (SMS_PROVIDERS; e-mail is SMTP).
+"""
+
+from services.notify.providers.base import PermanentError, Provider, TransientError
+from services.notify.providers.log_sms import LogSmsProvider
+from services.notify.providers.smtp_email import SmtpProvider
+
+SMS_PROVIDERS = {"log": LogSmsProvider}
+
+__all__ = ["PermanentError", "Provider", "TransientError", "providers_for"]
+
+
+def providers_for(settings, channel: str) -> list[Provider]:
+    if channel == "email":
+        return [SmtpProvider(settings)]
+    unknown = [name for name in settings.sms_providers if name not in SMS_PROVIDERS]
+    if unknown:
+        raise ValueError(f"unknown SMS provider(s) {unknown}; known: {sorted(SMS_PROVIDERS)}")
+    return [SMS_PROVIDERS[name](settings) for name in settings.sms_providers]

@@ -1,0 +1,17 @@
+"""What every provider is, and the two ways it can fail."""
+
+
+class TransientError(Exception):
+    """Worth trying again later (connection refused, 5xx, throttled)."""
+
+
+class PermanentError(Exception):
+    """Trying again will not help (bad address, template refused)."""
+
+
+class Provider:
+    name = "provider"
+
+    def send(self, message) -> str | None:
+        """Hand the message over; return the provider's reference, if any."""
+        raise NotImplementedError

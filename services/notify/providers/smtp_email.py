@@ -1,0 +1,69 @@
+"""E-mail over SMTP (plain, STARTTLS or SSL, with login), one connection per worker process."""
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from services.notify.providers.base import PermanentError, Provider, TransientError
+
+_connections: dict = {}
+
+
+class SmtpProvider(Provider):
+    name = "smtp"
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.smtp_security == "ssl":
+            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=15, context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=15)
+            if s.smtp_security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+        if s.smtp_username:
+            smtp.login(s.smtp_username, s.smtp_password)
+        return smtp
+
+    def _connection(self) -> smtplib.SMTP:
+        key = (self.settings.smtp_host, self.settings.smtp_port)
+        smtp = _connections.get(key)
+        if smtp is None:
+            smtp = _connections[key] = self._connect()
+        return smtp
+
+    def _drop_connection(self) -> None:
+        smtp = _connections.pop((self.settings.smtp_host, self.settings.smtp_port), None)
+        if smtp is not None:
+            try:
+                smtp.close()
+            except OSError:
+                pass
+
+    def send(self, message) -> str:
+        email = EmailMessage()
+        email["From"] = self.settings.mail_from
+        email["To"] = message.recipient
+        email["Subject"] = message.subject
+        email["Message-ID"] = reference = make_msgid(idstring=f"yizhan-{message.id}")
+        email.set_content(message.body)
+        for attempt in (1, 2):  # a reused connection may have been closed by the server
+            try:
+                self._connection().send_message(email)
+                return reference
+            except smtplib.SMTPRecipientsRefused as exc:
+                raise PermanentError(f"recipient refused: {list(exc.recipients)}") from exc
+            except smtplib.SMTPResponseException as exc:
+                self._drop_connection()
+                error = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
+                if isinstance(exc, smtplib.SMTPConnectError) or 400 <= exc.smtp_code < 500:
+                    raise TransientError(error) from exc
+                raise PermanentError(error) from exc
+            except OSError as exc:  # includes SMTPServerDisconnected: reconnect once
+                self._drop_connection()
+                if attempt == 2:
+                    raise TransientError(f"SMTP unavailable: {exc}") from exc
+        raise TransientError("SMTP unavailable")

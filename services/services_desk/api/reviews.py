@@ -1,0 +1,47 @@
+"""Booking reviews: the staff's queue and their decisions."""
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from services.services_desk.domain.reviews import decide_review, get_review
+from services.services_desk.models import ReviewCase
+from services.services_desk.schemas import DecisionSchema, ReviewListArgs, ReviewPage, ReviewSchema
+from shared.auth import requires
+from shared.http_schemas import paginate
+from shared.service_app import current_runtime
+
+blp = Blueprint("reviews", __name__, url_prefix="/reviews", description="审核 Booking reviews")
+
+
+@blp.route("")
+class Reviews(MethodView):
+    @requires("staff")
+    @blp.arguments(ReviewListArgs, location="query")
+    @blp.response(200, ReviewPage)
+    def get(self, args):
+        query = select(ReviewCase).order_by(ReviewCase.opened_at, ReviewCase.id)
+        if args.get("status"):
+            query = query.where(ReviewCase.status == args["status"])
+        with current_runtime().database.reader() as session:
+            return paginate(session, query, args)
+
+
+@blp.route("/<int:review_id>")
+class ReviewById(MethodView):
+    @requires("staff")
+    @blp.response(200, ReviewSchema)
+    def get(self, review_id):
+        with current_runtime().database.reader() as session:
+            return get_review(session, review_id)
+
+
+@blp.route("/<int:review_id>/decision")
+class ReviewDecision(MethodView):
+    @requires("staff")
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, ReviewSchema)
+    def post(self, data, review_id):
+        with current_runtime().database.transaction() as session:
+            return decide_review(session, review_id, data["decision"], data.get("reason"), actor=g.principal.sub)

@@ -1,0 +1,1 @@
+"""The desk's rules, as plain functions over a SQLAlchemy session."""

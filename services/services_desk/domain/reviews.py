@@ -1,0 +1,61 @@
+"""Review cases: opened by booking, decided by staff, withdrawn on cancellation."""
+
+from sqlalchemy import select
+
+from services.services_desk.models import ReviewCase
+from shared import contracts
+from shared.db import utcnow
+from shared.errors import Conflict, NotFound
+from shared.outbox import enqueue
+
+OPEN, APPROVED, REJECTED, WITHDRAWN = "open", "approved", "rejected", "withdrawn"
+
+
+def open_review(session, payload: dict) -> ReviewCase:
+    """One case per booking, whatever how often the request arrives."""
+    existing = session.scalar(select(ReviewCase).where(
+        (ReviewCase.idempotency_key == payload["idempotency_key"]) | (ReviewCase.booking_id == payload["booking_id"])))
+    if existing is not None:
+        return existing
+    case = ReviewCase(
+        booking_id=payload["booking_id"], idempotency_key=payload["idempotency_key"], status=OPEN,
+        venue=payload["venue"], organization=payload["organization"], start=payload["start"],
+        end=payload["end"], title=payload["title"], attendees=payload["attendees"], contact=payload["contact"],
+    )
+    session.add(case)
+    session.flush()
+    return case
+
+
+def decide_review(session, review_id: int, decision: str, reason: str | None, actor: str) -> ReviewCase:
+    case = session.get(ReviewCase, review_id, with_for_update=True)
+    if case is None:
+        raise NotFound(f"没有这个审核 No review {review_id}.")
+    if case.status != OPEN:
+        raise Conflict(f"该审核已是“{case.status}” This review is already {case.status}.",
+                       {"status": [case.status]}, code="already_decided")
+    case.status = APPROVED if decision == "approve" else REJECTED
+    case.decided_at, case.decided_by, case.reason = utcnow(), actor, reason
+    enqueue(session, contracts.APPLY_REVIEW_DECISION, {
+        "v": contracts.CONTRACT_VERSION,
+        "idempotency_key": f"review:{case.id}:decision",
+        "booking_id": case.booking_id, "review_id": case.id,
+        "decision": decision, "reason": reason, "decided_by": actor,
+    })
+    return case
+
+
+def withdraw_review(session, payload: dict) -> ReviewCase | None:
+    case = session.scalar(select(ReviewCase).where(ReviewCase.booking_id == payload["booking_id"]))
+    if case is None or case.status != OPEN:
+        return case
+    case.status = WITHDRAWN
+    case.decided_at, case.decided_by, case.reason = utcnow(), "booking", payload["reason"]
+    return case
+
+
+def get_review(session, review_id: int) -> ReviewCase:
+    case = session.get(ReviewCase, review_id)
+    if case is None:
+        raise NotFound(f"没有这个审核 No review {review_id}.")
+    return case

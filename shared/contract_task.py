@@ -1,0 +1,79 @@
+"""The base class of every yizhan task: validate, then run once.
+
+Before the body runs, the payload is checked against the task's contract
+(shared.contracts). A payload that fails, or that the station's rules refuse,
+becomes a dead letter: never retried, never a crash. A transactional task runs
+in one database transaction together with its inbox record, so a task id that
+was already processed (a redelivery, a relay that published twice) does nothing.
+"""
+
+import json
+import logging
+
+from celery import Task
+from sqlalchemy.exc import IntegrityError
+
+from shared.contracts import ContractError, load_payload
+from shared.dead_letters import record_dead_letter
+from shared.errors import DomainError
+from shared.logs import request_id_var, task_var
+
+log = logging.getLogger(__name__)
+
+
+class ContractTask(Task):
+    # The body takes (session, payload); False: the body takes (payload) and manages its own transactions.
+    transactional = True
+    # Arguments are checked against the contract, not against the function's signature.
+    typing = False
+
+    @property
+    def database(self):
+        return self.app.yizhan_database
+
+    def __call__(self, *args, **kwargs):
+        request_token = request_id_var.set(self.request.get("request_id"))
+        task_token = task_var.set((self.request.id, self.name))
+        try:
+            with self.app.flask_app.app_context():
+                return self._validated_run(args, kwargs)
+        finally:
+            request_id_var.reset(request_token)
+            task_var.reset(task_token)
+
+    def _validated_run(self, args, kwargs):
+        try:
+            if len(args) != 1 or kwargs:
+                raise ContractError(self.name, {"_schema": ["a task takes exactly one positional argument, the payload"]})
+            payload = load_payload(self.name, args[0])
+            if not self.transactional:
+                return self.run(payload)
+            return self._run_once(payload)
+        except ContractError as exc:
+            self._dead_letter(args, kwargs, f"contract: {json.dumps(exc.messages, ensure_ascii=False)}")
+        except DomainError as exc:
+            self._dead_letter(args, kwargs, f"refused: {exc.message} {json.dumps(exc.fields, ensure_ascii=False)}")
+        return None
+
+    def _run_once(self, payload):
+        processed = self.database.infrastructure.processed_task
+        task_id = self.request.id
+        try:
+            with self.database.transaction() as session:
+                if session.get(processed, task_id) is not None:
+                    log.info("task %s already processed; doing nothing", task_id)
+                    return None
+                session.add(processed(task_id=task_id, task_name=self.name))
+                return self.run(session, payload)
+        except IntegrityError:
+            with self.database.reader() as session:
+                if session.get(processed, task_id) is not None:
+                    log.info("task %s processed concurrently by another worker", task_id)
+                    return None
+            raise
+
+    def _dead_letter(self, args, kwargs, reason: str):
+        body = json.dumps([list(args), kwargs, {}], ensure_ascii=False, default=str)
+        headers = {"id": self.request.id, "task": self.name, "request_id": self.request.get("request_id")}
+        record_dead_letter(self.database, queue=(self.request.delivery_info or {}).get("routing_key") or self.name.split(".")[0],
+                           reason=reason, body=body, headers=headers, task_name=self.name, task_id=self.request.id)

@@ -1,0 +1,166 @@
+"""Task contracts: one marshmallow schema per task, used by sender and receiver.
+
+Every payload is one JSON object with `"v": 1`. docs/tasks.md documents each
+field; a test keeps that document and this module in step.
+"""
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+CONTRACT_VERSION = 1
+
+REVIEW_BOOKING = "desk.review_booking"
+WITHDRAW_REVIEW = "desk.withdraw_review"
+CREATE_TICKET = "desk.create_ticket"
+APPLY_REVIEW_DECISION = "booking.apply_review_decision"
+REQUEST_BOOKING = "booking.request_booking"
+SEND_MESSAGE = "notify.send_message"
+# Internal to one service, but held to the same rules.
+DELIVER_MESSAGE = "notify.deliver_message"
+REQUEUE_STUCK_MESSAGES = "notify.requeue_stuck_messages"
+
+
+class Contract(Schema):
+    class Meta:
+        unknown = RAISE
+
+    v = fields.Integer(required=True, strict=True, validate=validate.Equal(
+        CONTRACT_VERSION, error="unsupported contract version; this worker speaks v1"))
+
+
+class KeyedContract(Contract):
+    idempotency_key = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class Contact(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9]{6,20}$", error="not a phone number"))
+    email = fields.Email(load_default=None, allow_none=True)
+
+
+class VenueRef(Schema):
+    id = fields.Integer(required=True, strict=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class OrganizationRef(Schema):
+    id = fields.Integer(required=True, strict=True)
+    name = fields.String(required=True)
+    credit_score = fields.Integer(required=True, strict=True)
+
+
+class ReviewBooking(KeyedContract):
+    booking_id = fields.Integer(required=True, strict=True)
+    venue = fields.Nested(VenueRef, required=True)
+    organization = fields.Nested(OrganizationRef, required=True)
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    attendees = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    contact = fields.Nested(Contact, required=True)
+
+
+class WithdrawReview(KeyedContract):
+    booking_id = fields.Integer(required=True, strict=True)
+    reason = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class ApplyReviewDecision(KeyedContract):
+    booking_id = fields.Integer(required=True, strict=True)
+    review_id = fields.Integer(required=True, strict=True)
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    decided_by = fields.String(required=True, validate=validate.Length(1, 100))
+
+    @validates_schema
+    def reason_required_to_reject(self, data, **_):
+        if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
+            raise ValidationError("a rejection needs a reason", field_name="reason")
+
+
+class RequestBooking(KeyedContract):
+    venue_id = fields.Integer(required=True, strict=True)
+    organization_id = fields.Integer(required=True, strict=True)
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    attendees = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    contact = fields.Nested(Contact, required=True)
+
+
+class Resident(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(1, 100))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9]{6,20}$", error="not a phone number"))
+    email = fields.Email(load_default=None, allow_none=True)
+    id_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
+
+
+class CreateTicket(KeyedContract):
+    type = fields.String(required=True, validate=validate.Length(1, 50))
+    resident = fields.Nested(Resident, required=True)
+    summary = fields.String(required=True, validate=validate.Length(1, 200))
+    details = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class SendMessage(KeyedContract):
+    channel = fields.String(required=True, validate=validate.OneOf(["sms", "email"]))
+    recipient = fields.String(required=True, validate=validate.Length(1, 254))
+    template = fields.String(required=True, validate=validate.Length(1, 100))
+    params = fields.Dict(keys=fields.String(), load_default=dict)
+    locale = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
+    urgent = fields.Boolean(load_default=False)
+
+
+class DeliverMessage(Contract):
+    message_id = fields.Integer(required=True, strict=True)
+
+
+class Sweep(Contract):
+    """A periodic task's payload: nothing but the version."""
+
+
+CONTRACTS = {
+    REVIEW_BOOKING: ReviewBooking,
+    WITHDRAW_REVIEW: WithdrawReview,
+    CREATE_TICKET: CreateTicket,
+    APPLY_REVIEW_DECISION: ApplyReviewDecision,
+    REQUEST_BOOKING: RequestBooking,
+    SEND_MESSAGE: SendMessage,
+    DELIVER_MESSAGE: DeliverMessage,
+    REQUEUE_STUCK_MESSAGES: Sweep,
+}
+PUBLIC_TASKS = (REVIEW_BOOKING, APPLY_REVIEW_DECISION, SEND_MESSAGE, WITHDRAW_REVIEW, CREATE_TICKET, REQUEST_BOOKING)
+
+
+class ContractError(ValueError):
+    """A payload that does not match its task's contract."""
+
+    def __init__(self, task_name: str, messages):
+        self.task_name = task_name
+        self.messages = messages
+        super().__init__(f"{task_name}: {messages}")
+
+
+def load_payload(task_name: str, payload) -> dict:
+    """Validate a received payload and return it deserialised; raise ContractError."""
+    schema = CONTRACTS.get(task_name)
+    if schema is None:
+        raise ContractError(task_name, {"task": ["no contract for this task name"]})
+    if not isinstance(payload, dict):
+        raise ContractError(task_name, {"_schema": ["the payload must be one JSON object"]})
+    try:
+        return schema().load(payload)
+    except ValidationError as exc:
+        raise ContractError(task_name, exc.messages) from None
+
+
+def check_outgoing(task_name: str, payload: dict) -> dict:
+    """The sender's check before a payload goes out: the same schema as the receiver's."""
+    load_payload(task_name, payload)
+    return payload

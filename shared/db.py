@@ -1,0 +1,179 @@
+"""Database helpers: one database per service, SQLite by default, PostgreSQL by URL."""
+
+import uuid
+from dataclasses import dataclass
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import JSON, DateTime, String, Text, create_engine, event
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL.
+
+    SQLite has no time zones: values are stored as naive UTC and given back
+    their zone on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _configure_sqlite(engine):
+    """WAL for concurrent readers; BEGIN IMMEDIATE for writers.
+
+    pysqlite's own transaction handling is turned off and SQLAlchemy emits
+    BEGIN itself, as the SQLAlchemy docs recommend ("Serializable isolation /
+    Savepoints / Transactional DDL" for pysqlite). A write transaction takes the
+    database lock when it begins, so a check-then-insert cannot interleave.
+    """
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+class Database:
+    """An engine and session factory for one service's database."""
+
+    def __init__(self, url: str, infrastructure=None):
+        self.url = url
+        self.infrastructure = infrastructure
+        self.relay = None  # set by the service once its Celery app exists
+        if url.startswith("sqlite:///"):
+            ensure_sqlite_directory(url)
+            self.engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            _configure_sqlite(self.engine)
+            reader_engine = self.engine.execution_options(sqlite_begin="DEFERRED")
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+            reader_engine = self.engine
+        self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = sessionmaker(reader_engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self):
+        """A write transaction: committed on success, rolled back on error.
+
+        Outbox rows added inside it are published right after the commit
+        (see shared.outbox); what cannot be published waits for the relay.
+        """
+        session = self._writer()
+        session.info.update(infrastructure=self.infrastructure, relay=self.relay)
+        try:
+            with session.begin():
+                yield session
+            for hook in session.info.pop("after_commit", []):
+                hook()
+        finally:
+            session.close()
+
+    @contextmanager
+    def reader(self):
+        """A read-only session that never takes SQLite's write lock."""
+        session = self._reader()
+        session.info.update(infrastructure=self.infrastructure)
+        try:
+            yield session
+        finally:
+            # close(), not rollback(): loaded objects stay readable for the response.
+            session.close()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    """The tables every service keeps for messaging: outbox, inbox, dead letters."""
+
+    outbox: type
+    processed_task: type
+    dead_letter: type
+
+
+class OutboxMixin:
+    """A task to publish, written in the same transaction as the change that needs it."""
+
+    __tablename__ = "outbox"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    task_name: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict] = mapped_column(JSON)
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcessedTaskMixin:
+    """The inbox: ids of tasks whose effect is committed, so a redelivery does nothing."""
+
+    __tablename__ = "processed_tasks"
+    task_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    task_name: Mapped[str] = mapped_column(String(100))
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeadLetterMixin:
+    """A message the worker refused, with the raw body and why, for an operator to replay."""
+
+    __tablename__ = "dead_letters"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    queue: Mapped[str] = mapped_column(String(100))
+    task_name: Mapped[str | None] = mapped_column(String(255))
+    task_id: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    body: Mapped[str] = mapped_column(Text)
+    body_encoding: Mapped[str] = mapped_column(String(10), default="utf-8")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,57 @@
+"""`/healthz` and `/metrics`, the two endpoints every service answers without a token."""
+
+import time
+
+import redis
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+HTTP_REQUESTS = Counter("yizhan_http_requests_total", "HTTP requests answered",
+                        ["service", "endpoint", "method", "status"])
+HTTP_LATENCY = Histogram("yizhan_http_request_duration_seconds", "Time to answer an HTTP request",
+                         ["service", "endpoint"])
+
+blueprint = Blueprint("observability", __name__)
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+        return "ok"
+    except Exception as exc:  # any failure means "down"; the type says why
+        return f"down: {type(exc).__name__}"
+
+
+def _ping_redis():
+    client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=1)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+@blueprint.get("/healthz")
+def healthz():
+    service = current_app.extensions["yizhan"]
+    checks = {"database": _check(service.database.ping), "broker": _check(_ping_redis)}
+    healthy = all(v == "ok" for v in checks.values())
+    body = {"status": "ok" if healthy else "unavailable", "service": service.name, "checks": checks}
+    return jsonify(body), 200 if healthy else 503
+
+
+@blueprint.get("/metrics")
+def metrics():
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def start_timer():
+    g.started_at = time.perf_counter()
+
+
+def record_request(response):
+    endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+    service = current_app.extensions["yizhan"].name
+    HTTP_REQUESTS.labels(service, endpoint, request.method, str(response.status_code)).inc()
+    if "started_at" in g:
+        HTTP_LATENCY.labels(service, endpoint).observe(time.perf_counter() - g.started_at)
+    return response

@@ -1,0 +1,104 @@
+"""The transactional outbox.
+
+A service that must send a task writes it to its `outbox` table in the same
+transaction as its own change (`enqueue`). Right after the commit the row is
+published; if Redis is down the request still succeeds and the relay, a
+thread in the service's worker, publishes it when Redis is back. The row's id
+is the Celery task id, so a receiver drops a task it has already processed.
+"""
+
+import logging
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from shared.contracts import check_outgoing
+from shared.db import utcnow
+from shared.logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+# The relay leaves fresh rows to the publish that follows their commit.
+RELAY_GRACE = timedelta(seconds=2)
+RELAY_BATCH = 200
+
+
+def enqueue(session, task_name: str, payload: dict):
+    """Add a task to the outbox inside the caller's transaction."""
+    check_outgoing(task_name, payload)
+    infrastructure = session.info["infrastructure"]
+    row = infrastructure.outbox(task_name=task_name, payload=payload,
+                                headers={"request_id": request_id_var.get()})
+    session.add(row)
+    session.flush()
+    relay = session.info.get("relay")
+    if relay is not None:
+        pending = session.info.setdefault("outbox_ids", [])
+        if not pending:
+            session.info.setdefault("after_commit", []).append(lambda: relay.publish_ids(pending))
+        pending.append(row.id)
+    return row
+
+
+class OutboxRelay:
+    """Publishes outbox rows of one service's database through its Celery app."""
+
+    def __init__(self, database, celery_app):
+        self.database = database
+        self.celery_app = celery_app
+        self.outbox = database.infrastructure.outbox
+
+    def _publish(self, row) -> None:
+        self.celery_app.send_task(row.task_name, args=[row.payload], task_id=row.id,
+                                  headers=row.headers or {}, retry=False)
+
+    def _publish_rows(self, rows) -> int:
+        """Publish in order; stop at the first failure (Redis is down) and say why."""
+        published = 0
+        for row in rows:
+            try:
+                self._publish(row)
+            except Exception as exc:  # kombu raises many kinds; all mean "try later"
+                row.attempts += 1
+                row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                log.warning("outbox: could not publish %s (%s); will retry", row.task_name, row.last_error)
+                break
+            row.published_at = utcnow()
+            published += 1
+        return published
+
+    def publish_ids(self, ids) -> int:
+        """The fast path, right after a commit; whatever fails waits for the relay."""
+        try:
+            with self.database.transaction() as session:
+                rows = session.scalars(select(self.outbox).where(
+                    self.outbox.id.in_(ids), self.outbox.published_at.is_(None)
+                ).order_by(self.outbox.created_at).with_for_update(skip_locked=True)).all()
+                return self._publish_rows(rows)
+        except Exception:
+            log.exception("outbox: publishing after commit failed; the relay will retry")
+            return 0
+
+    def relay_once(self) -> int:
+        """Publish every row older than the grace period that is still unpublished."""
+        with self.database.transaction() as session:
+            rows = session.scalars(select(self.outbox).where(
+                self.outbox.published_at.is_(None), self.outbox.created_at < utcnow() - RELAY_GRACE
+            ).order_by(self.outbox.created_at).limit(RELAY_BATCH).with_for_update(skip_locked=True)).all()
+            return self._publish_rows(rows)
+
+    def backlog(self):
+        """(unpublished rows, oldest unpublished created_at) for metrics and health."""
+        with self.database.reader() as session:
+            return session.execute(select(func.count(), func.min(self.outbox.created_at))
+                                   .where(self.outbox.published_at.is_(None))).one()
+
+    def run(self, stop: threading.Event, interval: float) -> None:
+        while not stop.wait(interval):
+            try:
+                count = self.relay_once()
+                if count:
+                    log.info("outbox: relayed %d task(s)", count)
+            except Exception:
+                log.exception("outbox: relay pass failed; retrying")

@@ -1,0 +1,21 @@
+"""`celery -A shared.scheduler beat`: the one process that posts periodic tasks.
+
+Run exactly one. Each entry posts a task with a plain `{"v": 1}` payload; the
+worker that owns the queue does the work in its own database.
+"""
+
+from shared import contracts
+from shared.celery_app import make_celery
+from shared.logs import configure_logging
+from shared.settings import load_settings
+
+settings = load_settings()
+configure_logging("scheduler", settings.log_level)
+celery = make_celery("scheduler", settings)
+SWEEP = [{"v": contracts.CONTRACT_VERSION}]
+
+celery.conf.beat_schedule = {
+    # Messages left in `accepted` (a lost task) are queued for delivery again (GOV.UK Notify does the same).
+    "requeue-stuck-messages": {"task": contracts.REQUEUE_STUCK_MESSAGES, "schedule": 60.0, "args": SWEEP,
+                               "options": {"expires": 55}},
+}

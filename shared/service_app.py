@@ -1,0 +1,124 @@
+"""What every service's `create_app()` is made of, one small named step at a time."""
+
+import logging
+from dataclasses import dataclass, field
+
+from flask import Flask, g, request
+from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from shared import observability
+from shared.celery_app import make_celery
+from shared.db import Database, Infrastructure
+from shared.errors import register_error_handlers
+from shared.logs import configure_logging, new_request_id, request_id_var
+from shared.outbox import OutboxRelay
+from shared.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
+@dataclass
+class ServiceDefinition:
+    name: str  # also its queue and the prefix of its task names
+    title: str
+    infrastructure: Infrastructure
+    blueprints: list = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass
+class ServiceRuntime:
+    """What `app.extensions["yizhan"]` holds: the pieces a view or task needs."""
+
+    name: str
+    settings: Settings
+    database: Database
+    celery: object
+    relay: OutboxRelay
+
+
+def create_service_app(definition: ServiceDefinition, settings: Settings | None = None) -> Flask:
+    settings = (settings or load_settings()).check()
+    app = Flask(definition.name)
+    configure(app, definition, settings)
+    configure_logging(definition.name, settings.log_level)
+    runtime = register_extensions(app, definition, settings)
+    register_request_id(app)
+    register_blueprints(app, definition)
+    register_error_handlers(app)
+    log.debug("%s ready on database %s", runtime.name, runtime.database.engine.url.render_as_string())
+    return app
+
+
+def configure(app: Flask, definition: ServiceDefinition, settings: Settings) -> None:
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        DEBUG=settings.debug,
+        REDIS_URL=settings.redis_url,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        JSON_SORT_KEYS=False,
+        API_TITLE=definition.title,
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {"description": definition.description},
+            "security": [{"bearerAuth": []}],
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        },
+    )
+    # Behind the gateway: trust one proxy for client address, scheme and the /booking prefix.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
+
+
+def register_extensions(app: Flask, definition: ServiceDefinition, settings: Settings) -> ServiceRuntime:
+    database = Database(settings.database_url(definition.name), definition.infrastructure)
+    celery = make_celery(definition.name, settings)
+    # The Flask Celery pattern: tasks run inside this app's context (flask examples/celery).
+    celery.flask_app = app
+    celery.yizhan_database = database
+    relay = OutboxRelay(database, celery)
+    database.relay = relay
+    runtime = ServiceRuntime(definition.name, settings, database, celery, relay)
+    app.extensions["yizhan"] = runtime
+    app.extensions["celery"] = celery
+    return runtime
+
+
+def register_request_id(app: Flask) -> None:
+    @app.before_request
+    def take_request_id():
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or new_request_id()
+        g.request_id_token = request_id_var.set(g.request_id)
+        observability.start_timer()
+
+    @app.after_request
+    def give_request_id(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return observability.record_request(response)
+
+    @app.teardown_request
+    def forget_request_id(_exc):
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+
+def register_blueprints(app: Flask, definition: ServiceDefinition) -> None:
+    app.register_blueprint(observability.blueprint)
+    api = Api(app)
+    for blueprint in definition.blueprints:
+        api.register_blueprint(blueprint)
+    app.extensions["api"] = api
+
+
+def current_runtime() -> ServiceRuntime:
+    from flask import current_app
+
+    return current_app.extensions["yizhan"]

@@ -1,0 +1,1 @@
+"""The `yizhan` command and the local station runner (`make run`)."""

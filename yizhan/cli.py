@@ -1,0 +1,124 @@
+"""`yizhan`: the operator's command line.
+
+    yizhan token --role staff            a bearer token for the APIs
+    yizhan migrate | seed                each service's database, up to date and seeded
+    yizhan dead-letters list | replay    refused messages
+    yizhan run                           the whole station on this machine (make run)
+    yizhan smtp-sink                     the local mail catcher `yizhan run` starts
+"""
+
+import json
+import sys
+
+import click
+
+from shared.auth import ROLES, issue_token
+from shared.settings import SERVICES, ConfigurationError, load_settings
+from yizhan.services import migrate_service, seed_service, service_app
+
+
+@click.group()
+def main():
+    """yizhan 驿站: community service station."""
+
+
+@main.command()
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--org", "org_id", type=int, help="Organisation id (required for --role org).")
+@click.option("--sub", default=None, help="Who the token is for (default: the role).")
+@click.option("--ttl", type=int, default=None, help="Lifetime in seconds (default YIZHAN_TOKEN_TTL).")
+def token(role, org_id, sub, ttl):
+    """Print a signed token for ROLE."""
+    settings = _settings()
+    try:
+        click.echo(issue_token(settings.secret_key, role, sub or role, org_id, ttl or settings.token_ttl_seconds))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@main.command()
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def migrate(services):
+    """Apply every service's Alembic migrations (all services by default)."""
+    settings = _settings()
+    for name in services or SERVICES:
+        migrate_service(name, settings)
+        click.echo(f"{name}: migrated", err=True)
+
+
+@main.command()
+def seed():
+    """Load the station's venues, demo organisations and message templates."""
+    for name in SERVICES:
+        counts = seed_service(name)
+        click.echo(f"{name}: seeded {json.dumps(counts, ensure_ascii=False)}", err=True)
+
+
+@main.group("dead-letters")
+def dead_letters():
+    """Messages the workers refused."""
+
+
+@dead_letters.command("list")
+@click.option("--service", type=click.Choice(SERVICES), multiple=True, help="Only these services.")
+@click.option("--all", "include_replayed", is_flag=True, help="Include those already replayed.")
+def list_command(service, include_replayed):
+    """One JSON object per dead letter, newest last."""
+    from shared.dead_letters import list_dead_letters
+    from shared.logs import mask_personal_data
+
+    for name in service or SERVICES:
+        database = service_app(name).extensions["yizhan"].database
+        for row in list_dead_letters(database, include_replayed):
+            click.echo(json.dumps({
+                "service": name, "id": row.id, "queue": row.queue, "task": row.task_name, "task_id": row.task_id,
+                "reason": mask_personal_data(row.reason), "received_at": row.received_at.isoformat(),
+                "replayed_at": row.replayed_at.isoformat() if row.replayed_at else None,
+                "content_type": row.content_type, "body": mask_personal_data(row.body[:2000]),
+            }, ensure_ascii=False))
+
+
+@dead_letters.command("replay")
+@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("dead_letter_id", type=int)
+@click.option("--payload", "payload_file", type=click.File("r"), help="A corrected payload (JSON file, - for stdin).")
+def replay_command(service, dead_letter_id, payload_file):
+    """Put dead letter DEAD_LETTER_ID of SERVICE back on its queue."""
+    from shared.dead_letters import replay_dead_letter
+
+    runtime = service_app(service).extensions["yizhan"]
+    payload = json.load(payload_file) if payload_file else None
+    try:
+        row = replay_dead_letter(runtime.database, runtime.celery, dead_letter_id, payload)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"replayed dead letter {row.id} onto queue {row.queue}")
+
+
+@main.command()
+def run():
+    """The whole station on this machine, with demo data. Ctrl-C stops it."""
+    from yizhan.local_station import run_station
+
+    sys.exit(run_station(_settings()))
+
+
+@main.command("smtp-sink")
+@click.option("--port", type=int, default=None, help="Default SMTP_PORT or 8025.")
+@click.option("--dir", "directory", type=click.Path(), default=None, help="Default var/mail.")
+def smtp_sink(port, directory):
+    """A local SMTP server that writes every e-mail to a file."""
+    from yizhan.smtp_sink import serve
+
+    serve(_settings(), port, directory)
+
+
+def _settings():
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""`make run`: the whole station on this machine, with demo data.
+
+Redis (the one at REDIS_URL when it answers, otherwise a private redis-server),
+the three APIs under gunicorn, one worker per queue, the scheduler, a local
+SMTP sink and the gateway, all under honcho: Ctrl-C stops every one of them.
+The API, worker and scheduler command lines are the ones docker-compose.yml runs.
+"""
+
+import os
+import shlex
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import redis
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from shared.auth import issue_token
+from shared.settings import SERVICE_PACKAGES, SERVICES
+from yizhan.services import migrate_service, seed_service
+
+BIN = Path(sys.executable).parent
+ROLES_TO_PRINT = (("staff", None), ("admin", None), ("org", 1), ("resident", None), ("system", None))
+
+
+def api_command(name: str, bind: str) -> list[str]:
+    return [str(BIN / "gunicorn"), "--config", "python:shared.gunicorn_conf", "--bind", bind,
+            f"{SERVICE_PACKAGES[name]}:create_app()"]
+
+
+def worker_command(name: str) -> list[str]:
+    return [str(BIN / "celery"), "-A", f"{SERVICE_PACKAGES[name]}.worker", "worker", "-Q", name,
+            "--hostname", f"{name}@%h", "--loglevel", "INFO"]
+
+
+def scheduler_command(schedule_file: Path) -> list[str]:
+    return [str(BIN / "celery"), "-A", "shared.scheduler", "beat", "--schedule", str(schedule_file), "--loglevel", "INFO"]
+
+
+def redis_answers(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def plan_processes(settings, var_dir: Path, env: dict) -> dict:
+    """name → command line, for every process the local station needs."""
+    processes = {}
+    if not redis_answers(settings.redis_url):
+        if shutil.which("redis-server") is None:
+            raise SystemExit(f"Redis at {settings.redis_url} does not answer and redis-server is not installed.")
+        port = free_port()
+        processes["redis"] = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--dir", str(var_dir)]
+        env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    for name in SERVICES:
+        processes[f"{name}-api"] = api_command(name, f"127.0.0.1:{settings.service_ports[name]}")
+        processes[f"{name}-worker"] = worker_command(name)
+    processes["scheduler"] = scheduler_command(var_dir / "celerybeat-schedule")
+    processes["smtp-sink"] = [str(BIN / "yizhan"), "smtp-sink"]
+    processes["gateway"] = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{settings.gateway_port}",
+                            "--worker-class", "gthread", "--threads", "16", "yizhan.gateway:create_gateway()"]
+    return processes
+
+
+def banner(settings, env: dict) -> str:
+    gateway = f"http://127.0.0.1:{settings.gateway_port}"
+    lines = ["", "驿站 yizhan is starting. 服务地址 URLs:"]
+    for name in SERVICES:
+        lines.append(f"  {name:8} {gateway}/{name}/docs   (direct: http://127.0.0.1:{settings.service_ports[name]})")
+    lines += [f"  Redis    {env['REDIS_URL']}", f"  SMS      {settings.sms_log_path}  (log provider)",
+              f"  e-mail   {settings.var_dir / 'mail'}/*.eml  (SMTP sink on 127.0.0.1:{settings.smtp_port})",
+              "", "演示令牌 Demo tokens (Authorization: Bearer <token>):"]
+    for role, org in ROLES_TO_PRINT:
+        label = f"{role} (org {org})" if org else role
+        lines.append(f"  {label:12} {issue_token(settings.secret_key, role, f'demo-{role}', org, settings.token_ttl_seconds)}")
+    lines += ["", "Ctrl-C stops everything.", ""]
+    return "\n".join(lines)
+
+
+def run_station(settings) -> int:
+    var_dir = settings.var_dir.resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    ports = [settings.gateway_port, settings.smtp_port, *settings.service_ports.values()]
+    busy = [p for p in ports if port_in_use(p)]
+    if busy:
+        raise SystemExit(f"port(s) {busy} already in use: is the station already running? "
+                         "Set YIZHAN_GATEWAY_PORT / YIZHAN_<SERVICE>_PORT / SMTP_PORT to move it.")
+    env = dict(os.environ, YIZHAN_VAR_DIR=str(var_dir), REDIS_URL=settings.redis_url, PYTHONUNBUFFERED="1")
+    for name in SERVICES:
+        migrate_service(name, settings)
+        print(f"{name}: migrated and seeded {seed_service(name)}", flush=True)
+    processes = plan_processes(settings, var_dir, env)
+    print(banner(settings, env), flush=True)
+    manager = Manager(Printer(sys.stdout))
+    for name, command in processes.items():
+        manager.add_process(name, shlex.join(command), env=env)
+    manager.loop()
+    return manager.returncode or 0
+

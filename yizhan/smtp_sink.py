@@ -1,0 +1,66 @@
+"""A local SMTP server (aiosmtpd) that keeps every e-mail as a readable .eml file.
+
+`make run` sends the station's e-mail here; tests start the same class in-process.
+"""
+
+import logging
+import threading
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+log = logging.getLogger(__name__)
+
+
+class MailSink:
+    """aiosmtpd handler: each DATA becomes one file, and one entry in `received`."""
+
+    def __init__(self, directory: Path | None = None):
+        self.directory = directory
+        self.received = []
+        self.lock = threading.Lock()
+        self.refusing = False  # tests flip it to play an SMTP server that is down
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refusing:
+            return "421 Service not available, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.received.append(message)
+            count = len(self.received)
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            name = f"{time.strftime('%Y%m%d-%H%M%S')}-{count:05d}.eml"
+            (self.directory / name).write_bytes(envelope.content)
+        log.info("mail %d for %s: %s", count, ", ".join(envelope.rcpt_tos), message["Subject"])
+        return "250 Message accepted"
+
+
+def start_sink(port: int, directory: Path | None = None, host: str = "127.0.0.1"):
+    """Start a sink in a background thread; return (controller, handler)."""
+    handler = MailSink(directory)
+    controller = Controller(handler, hostname=host, port=port)
+    controller.start()
+    return controller, handler
+
+
+def serve(settings, port=None, directory=None) -> None:
+    from shared.logs import configure_logging
+
+    configure_logging("smtp-sink", settings.log_level)
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd narrates every connection
+    directory = Path(directory) if directory else settings.var_dir / "mail"
+    controller, _ = start_sink(port or settings.smtp_port, directory)
+    log.info("SMTP sink on 127.0.0.1:%d, writing to %s", controller.port, directory)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
