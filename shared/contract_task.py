@@ -11,8 +11,11 @@ import json
 import logging
 
 from celery import Task
-from sqlalchemy.exc import IntegrityError
+from celery.exceptions import Retry
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from shared.backoff import backoff_seconds
+from shared.celery_app import max_task_delay
 from shared.contracts import ContractError, load_payload
 from shared.dead_letters import record_dead_letter
 from shared.errors import DomainError
@@ -26,6 +29,7 @@ class ContractTask(Task):
     transactional = True
     # Arguments are checked against the contract, not against the function's signature.
     typing = False
+    database_retries = 10
 
     @property
     def database(self):
@@ -46,6 +50,7 @@ class ContractTask(Task):
             if len(args) != 1 or kwargs:
                 raise ContractError(self.name, {"_schema": ["a task takes exactly one positional argument, the payload"]})
             payload = load_payload(self.name, args[0])
+            log.info("running %s (delivery %d)", self.name, self.request.retries + 1)
             if not self.transactional:
                 return self.run(payload)
             return self._run_once(payload)
@@ -53,6 +58,19 @@ class ContractTask(Task):
             self._dead_letter(args, kwargs, f"contract: {json.dumps(exc.messages, ensure_ascii=False)}")
         except DomainError as exc:
             self._dead_letter(args, kwargs, f"refused: {exc.message} {json.dumps(exc.fields, ensure_ascii=False)}")
+        except Retry:
+            raise
+        except OperationalError as exc:
+            # The database is away (restarting, failing over): try again later, then keep it as a dead letter.
+            if self.request.retries >= self.database_retries:
+                self._dead_letter(args, kwargs, f"database unavailable after {self.request.retries} retries: {exc}")
+                return None
+            raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, max_task_delay(self.app)),
+                             max_retries=self.database_retries) from None
+        except Exception as exc:
+            # A bug must not lose the message: keep it for an operator to replay once fixed.
+            log.exception("%s failed", self.name)
+            self._dead_letter(args, kwargs, f"error: {type(exc).__name__}: {exc}")
         return None
 
     def _run_once(self, payload):

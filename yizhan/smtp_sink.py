@@ -44,6 +44,7 @@ class MailSink:
 
 def start_sink(port: int, directory: Path | None = None, host: str = "127.0.0.1"):
     """Start a sink in a background thread; return (controller, handler)."""
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd narrates every connection
     handler = MailSink(directory)
     controller = Controller(handler, hostname=host, port=port)
     controller.start()
@@ -54,7 +55,6 @@ def serve(settings, port=None, directory=None) -> None:
     from shared.logs import configure_logging
 
     configure_logging("smtp-sink", settings.log_level)
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd narrates every connection
     directory = Path(directory) if directory else settings.var_dir / "mail"
     controller, _ = start_sink(port or settings.smtp_port, directory)
     log.info("SMTP sink on 127.0.0.1:%d, writing to %s", controller.port, directory)

@@ -5,6 +5,7 @@ from celery import shared_task
 from services.notify.domain import delivery, messages
 from services.notify.providers import TransientError
 from shared import contracts
+from shared.backoff import backoff_seconds
 from shared.celery_app import max_task_delay
 from shared.contract_task import ContractTask
 
@@ -26,7 +27,7 @@ def deliver_message(self, payload):
         if self.request.retries >= self.max_retries:
             delivery.give_up(runtime.database, payload["message_id"], str(exc))
             return
-        raise self.retry(countdown=delivery.backoff_seconds(self.request.retries, max_task_delay(self.app)),
+        raise self.retry(countdown=backoff_seconds(self.request.retries, max_task_delay(self.app)),
                          exc=exc) from None
 
 

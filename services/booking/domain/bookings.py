@@ -96,7 +96,7 @@ def review_request_payload(booking: Booking) -> dict:
 
 def apply_review_decision(session, data: dict) -> Booking:
     """Approve or reject a pending booking as the desk decided; tell the booker."""
-    booking = session.get(Booking, data["booking_id"], with_for_update=True)
+    booking = session.get(Booking, data["booking_id"], with_for_update={"of": Booking})
     if booking is None:
         raise NotFound(f"no booking {data['booking_id']}")
     if booking.status != PENDING_REVIEW:

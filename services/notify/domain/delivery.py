@@ -1,12 +1,9 @@
 """Hand one message to its providers, in order of preference."""
 
-import random
-
 from services.notify.domain.messages import claim_for_sending, mark_failed, mark_sent, release_for_retry
 from services.notify.providers import PermanentError, TransientError, providers_for
 
 SKIPPED, SENT, FAILED = "skipped", "sent", "failed"
-BACKOFF_BASE_SECONDS = 5
 
 
 def deliver(database, settings, message_id: int) -> str:
@@ -38,8 +35,3 @@ def deliver(database, settings, message_id: int) -> str:
 def give_up(database, message_id: int, error: str) -> None:
     with database.transaction() as session:
         mark_failed(session, message_id, f"gave up after retries: {error}")
-
-
-def backoff_seconds(retries: int, ceiling: float) -> float:
-    """Exponential backoff with full jitter, never past the ceiling (AWS Architecture Blog, 2015)."""
-    return random.uniform(0, min(ceiling, BACKOFF_BASE_SECONDS * 2 ** retries))

@@ -1,0 +1,215 @@
+"""Shared fixtures: a real Redis, fresh databases on SQLite and PostgreSQL,
+the three services in-process, and the whole station as real processes."""
+
+import itertools
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from shared.auth import issue_token
+from shared.migrations import upgrade
+from shared.settings import SERVICE_PACKAGES, SERVICES, Settings
+from tests.processes import RedisServer, api_process, free_port, wait_healthy, worker_process
+from yizhan.smtp_sink import start_sink
+
+TEST_SECRET = "test-secret-0123456789abcdef0123456789"
+POSTGRES_ADMIN_URL = os.environ.get("YIZHAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+_slots = itertools.count()
+
+
+# --- infrastructure ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def work_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("yizhan")
+
+
+@pytest.fixture(scope="session")
+def redis_server(work_dir):
+    server = RedisServer(work_dir).start()
+    yield server
+    server.stop()
+
+
+def postgres_reachable() -> bool:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 2})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request):
+    """Every database test runs on SQLite, and again on PostgreSQL when one answers."""
+    if request.param == "postgresql" and not postgres_reachable():
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} (set YIZHAN_TEST_POSTGRES_URL)")
+    return request.param
+
+
+class FreshDatabases:
+    """One new, migrated database per service; dropped afterwards."""
+
+    def __init__(self, backend: str, directory: Path):
+        self.backend = backend
+        self.names = {s: f"yz_{uuid.uuid4().hex[:10]}_{s}" for s in SERVICES}
+        if backend == "sqlite":
+            self.urls = {s: f"sqlite:///{directory / name}.db" for s, name in self.names.items()}
+        else:
+            base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+            self.urls = {s: f"{base}/{name}" for s, name in self.names.items()}
+            self._admin(*(f'CREATE DATABASE "{name}"' for name in self.names.values()))
+        for service, url in self.urls.items():
+            upgrade(service, url)
+
+    def _admin(self, *statements):
+        engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+        engine.dispose()
+
+    def drop(self):
+        if self.backend == "postgresql":
+            self._admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in self.names.values()))
+
+
+def station_environment(redis_url: str, database_urls: dict, var_dir: Path, smtp_port: int) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "YIZHAN_ENV": "test",
+        "YIZHAN_SECRET_KEY": TEST_SECRET,
+        "REDIS_URL": redis_url,
+        "YIZHAN_VAR_DIR": str(var_dir),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMS_LOG_PATH": str(var_dir / "sms.log"),
+        "YIZHAN_OUTBOX_INTERVAL": "0.2",
+        "YIZHAN_LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update({f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()})
+    return env
+
+
+class Station:
+    """The three services' settings and apps, in-process; seeded databases."""
+
+    def __init__(self, env: dict, databases: FreshDatabases, smtp=None):
+        import importlib
+
+        self.env, self.databases, self.smtp = env, databases, smtp
+        self.settings = Settings.from_env(env)
+        self.apps = {s: importlib.import_module(SERVICE_PACKAGES[s]).create_app(self.settings) for s in SERVICES}
+        for service, app in self.apps.items():
+            seed = importlib.import_module(f"{SERVICE_PACKAGES[service]}.seed").seed
+            with self.database(service).transaction() as session:
+                seed(session)
+
+    def database(self, service: str):
+        return self.apps[service].extensions["yizhan"].database
+
+    def client(self, service: str):
+        return self.apps[service].test_client()
+
+    def dispose(self):
+        for service in SERVICES:
+            self.database(service).dispose()
+
+
+def make_station(backend, work_dir, redis_url, smtp_port=None, smtp=None) -> Station:
+    directory = work_dir / uuid.uuid4().hex[:8]
+    directory.mkdir()
+    databases = FreshDatabases(backend, directory)
+    env = station_environment(redis_url, databases.urls, directory, smtp_port or free_port())
+    return Station(env, databases, smtp)
+
+
+@pytest.fixture(scope="module")
+def station(backend, work_dir, redis_server):
+    """In-process apps over fresh databases, publishing to the test Redis."""
+    station = make_station(backend, work_dir, redis_server.url)
+    yield station
+    station.dispose()
+    station.databases.drop()
+
+
+# --- the whole station as real processes ------------------------------------------------------
+
+class RunningStation(Station):
+    """Adds three gunicorn APIs and three Celery workers as real processes."""
+
+    def start_processes(self, services=SERVICES, workers=SERVICES):
+        self.log_dir = Path(self.env["YIZHAN_VAR_DIR"])
+        self.ports = {s: free_port() for s in services}
+        self.urls = {s: f"http://127.0.0.1:{p}" for s, p in self.ports.items()}
+        self.processes = {f"{s}-api": api_process(s, self.ports[s], self.env, self.log_dir).start() for s in services}
+        self.processes.update({f"{s}-worker": worker_process(s, self.env, self.log_dir).start() for s in workers})
+        for service in services:
+            wait_healthy(self.urls[service])
+        for service in workers:
+            self.processes[f"{service}-worker"].wait_for_log("ready.")
+        return self
+
+    def http(self, service: str, method: str, path: str, role="staff", org=None, **kwargs):
+        headers = {**auth(role, org), **kwargs.pop("headers", {})}
+        return requests.request(method, self.urls[service] + path, headers=headers, timeout=10, **kwargs)
+
+    def stop_processes(self):
+        for process in self.processes.values():
+            process.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"===== {name}\n{p.log_text()[-4000:]}" for name, p in self.processes.items())
+
+
+@pytest.fixture(scope="module")
+def running_station(backend, work_dir, redis_server):
+    smtp_port = free_port()
+    controller, sink = start_sink(smtp_port)
+    directory = work_dir / uuid.uuid4().hex[:8]
+    directory.mkdir()
+    databases = FreshDatabases(backend, directory)
+    station = RunningStation(station_environment(redis_server.url, databases.urls, directory, smtp_port), databases, sink)
+    try:
+        station.start_processes()
+        yield station
+    finally:
+        station.stop_processes()
+        controller.stop()
+        station.dispose()
+        databases.drop()
+
+
+# --- builders ---------------------------------------------------------------------------------
+
+def auth(role: str = "staff", org: int | None = None, **kwargs) -> dict:
+    token = issue_token(TEST_SECRET, role, kwargs.get("sub", f"test-{role}"), org, kwargs.get("ttl", 600))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def next_slot(hours: int = 2) -> tuple[str, str]:
+    """A two-hour slot nobody else in the test run has asked for, weeks ahead."""
+    n = next(_slots)
+    day = datetime.now(timezone(timedelta(hours=8))).date() + timedelta(days=30 + n // 4)
+    start = datetime(day.year, day.month, day.day, 9 + (n % 4) * 3, 0, tzinfo=timezone(timedelta(hours=8)))
+    return start.isoformat(), (start + timedelta(hours=hours)).isoformat()
+
+
+def make_booking(**overrides) -> dict:
+    start, end = next_slot()
+    body = {
+        "venue_id": 3, "organization_id": 1, "start": start, "end": end,
+        "title": "支部主题党日 Party day", "attendees": 12,
+        "contact": {"name": "林海燕", "phone": "13800000001", "email": "lin@example.org"},
+    }
+    body.update(overrides)
+    return body

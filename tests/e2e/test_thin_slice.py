@@ -1,0 +1,87 @@
+"""One booking crosses all three services through real processes:
+booking API → outbox → desk worker → staff decision → booking worker → notify worker → SMS log and SMTP."""
+
+import json
+
+import pytest
+
+from tests.conftest import make_booking
+from tests.processes import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def poll_json(station, service, path, predicate, what, timeout=30):
+    def check():
+        response = station.http(service, "GET", path)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return body if predicate(body) else None
+    try:
+        return wait_until(check, timeout, 0.2, what)
+    except AssertionError:
+        print(station.logs())
+        raise
+
+
+def test_an_approved_booking_reaches_the_booker_by_sms_and_email(running_station):
+    station = running_station
+    request = make_booking(contact={"name": "林海燕", "phone": "13800000011", "email": "slice@example.org"})
+
+    created = station.http("booking", "POST", "/bookings", role="org", org=1, json=request,
+                           headers={"X-Request-ID": "slice-request-0001"})
+    assert created.status_code == 201, created.text
+    booking = created.json()
+    assert booking["status"] == "pending_review"
+
+    reviews = poll_json(station, "desk", "/reviews?status=open",
+                        lambda b: any(r["booking_id"] == booking["id"] for r in b["items"]), "the review case")
+    review = next(r for r in reviews["items"] if r["booking_id"] == booking["id"])
+    assert review["venue"]["code"] == "meeting-room"
+    assert review["organization"]["credit_score"] == 100
+
+    decided = station.http("desk", "POST", f"/reviews/{review['id']}/decision", json={"decision": "approve"})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "approved"
+
+    approved = poll_json(station, "booking", f"/bookings/{booking['id']}",
+                         lambda b: b["status"] == "approved", "the booking to be approved")
+    assert [h["to_status"] for h in approved["history"]] == ["pending_review", "approved"]
+
+    def approval_messages(body):
+        mine = [m for m in body["items"] if m["idempotency_key"].startswith(f"booking:{booking['id']}:booking_approved")]
+        return len(mine) == 1 and mine[0]["status"] == "sent"
+    sms = poll_json(station, "notify", "/messages?recipient=13800000011", approval_messages, "the approval SMS")
+    email = poll_json(station, "notify", "/messages?recipient=slice@example.org", approval_messages, "the approval e-mail")
+    assert {m["provider"] for m in sms["items"]} == {"log"}
+    assert {m["provider"] for m in email["items"]} == {"smtp"}
+
+    sms_lines = [json.loads(line) for line in (station.log_dir / "sms.log").read_text().splitlines()]
+    assert any(line["to"] == "13800000011" and "已通过审核" in line["body"] for line in sms_lines)
+    subjects = [str(m["Subject"]) for m in station.smtp.received if m["To"] == "slice@example.org"]
+    assert "预约已通过:支部主题党日 Party day" in subjects
+    assert "预约已收到:支部主题党日 Party day" in subjects
+
+
+def test_the_request_id_travels_with_the_booking_through_every_worker(running_station):
+    station = running_station
+    created = station.http("booking", "POST", "/bookings", role="org", org=1, json=make_booking(),
+                           headers={"X-Request-ID": "trace-me-4242"})
+    assert created.status_code == 201
+    assert created.headers["X-Request-ID"] == "trace-me-4242"
+    for worker in ("desk-worker", "notify-worker"):
+        process = station.processes[worker]
+        wait_until(lambda: "trace-me-4242" in process.log_text(), 30, 0.2, f"request id in {worker}'s log")
+    for line in station.processes["desk-worker"].log_text().splitlines():
+        if "trace-me-4242" in line:
+            entry = json.loads(line)
+            assert entry["service"] == "desk" and entry["task_name"] == "desk.review_booking"
+            break
+
+
+def test_every_service_answers_health_openapi_and_docs(running_station):
+    for service in ("booking", "desk", "notify"):
+        assert running_station.http(service, "GET", "/healthz").json()["status"] == "ok"
+        spec = running_station.http(service, "GET", "/openapi.json").json()
+        assert spec["openapi"].startswith("3.") and spec["paths"]
+        assert "swagger-ui" in running_station.http(service, "GET", "/docs").text

@@ -1,0 +1,125 @@
+"""Real processes for the tests: redis-server, gunicorn APIs, Celery workers.
+
+Each process writes to its own log file, so a failing test can show what the
+process said, and a test can wait for a line (`celery@… ready.`).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+import requests
+
+from shared.settings import SERVICE_PACKAGES
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    """Poll until predicate() is truthy; return its value or fail with `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class ManagedProcess:
+    def __init__(self, name: str, argv: list[str], env: dict, log_dir: Path):
+        self.name, self.argv, self.env = name, argv, env
+        self.log_path = log_dir / f"{name}.log"
+        self.process = None
+
+    def start(self):
+        self.log_file = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=self.log_file,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_for_log(self, text: str, timeout: float = 30):
+        def seen():
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.name} exited ({self.process.returncode}):\n{self.log_text()[-3000:]}")
+            return text in self.log_text()
+        wait_until(seen, timeout, 0.2, f"{self.name} to log {text!r}")
+
+    def signal(self, sig) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.process.wait(5)
+        self.log_file.close()
+
+
+class RedisServer(ManagedProcess):
+    """A private redis-server that keeps nothing on disk, on a port of its own."""
+
+    def __init__(self, log_dir: Path, port: int | None = None):
+        self.port = port or free_port()
+        super().__init__(f"redis-{self.port}", ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                                                 "--save", "", "--appendonly", "no", "--dir", str(log_dir)],
+                         dict(os.environ), log_dir)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        super().start()
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+
+        def answers():
+            try:
+                return client.ping()
+            except redis.ConnectionError:
+                return False
+        wait_until(answers, 10, 0.05, f"redis on port {self.port}")
+        return self
+
+
+def api_process(service: str, port: int, env: dict, log_dir: Path) -> ManagedProcess:
+    argv = [str(BIN / "gunicorn"), "--config", "python:shared.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
+            "--workers", "2", f"{SERVICE_PACKAGES[service]}:create_app()"]
+    return ManagedProcess(f"{service}-api", argv, env, log_dir)
+
+
+def worker_process(service: str, env: dict, log_dir: Path, concurrency: int = 2, suffix: str = "") -> ManagedProcess:
+    argv = [str(BIN / "celery"), "-A", f"{SERVICE_PACKAGES[service]}.worker", "worker", "-Q", service,
+            "--hostname", f"{service}{suffix}@%h", "--loglevel", "INFO", "--concurrency", str(concurrency),
+            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return ManagedProcess(f"{service}-worker{suffix}", argv, env, log_dir)
+
+
+def wait_healthy(base_url: str, timeout: float = 30) -> None:
+    def healthy():
+        try:
+            return requests.get(f"{base_url}/healthz", timeout=3).status_code == 200
+        except requests.RequestException:
+            return False
+    wait_until(healthy, timeout, 0.2, f"{base_url}/healthz")
