@@ -49,24 +49,35 @@ class OutboxRelay:
         self.celery_app = celery_app
         self.outbox = database.infrastructure.outbox
 
-    def _publish(self, row) -> None:
-        self.celery_app.send_task(row.task_name, args=[row.payload], task_id=row.id,
-                                  headers=row.headers or {}, retry=False)
+    def _connection(self):
+        """A connection that fails at once when Redis is away, instead of
+        retrying for broker_connection_timeout: the relay will try again."""
+        options = {**self.celery_app.conf.broker_transport_options, "max_retries": 0}
+        return self.celery_app.connection_for_write(transport_options=options)
 
     def _publish_rows(self, rows) -> int:
         """Publish in order; stop at the first failure (Redis is down) and say why."""
+        if not rows:
+            return 0
         published = 0
-        for row in rows:
-            try:
-                self._publish(row)
-            except Exception as exc:  # kombu raises many kinds; all mean "try later"
-                row.attempts += 1
-                row.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                log.warning("outbox: could not publish %s (%s); will retry", row.task_name, row.last_error)
-                break
-            row.published_at = utcnow()
-            published += 1
+        with self._connection() as connection:
+            for row in rows:
+                if not self._publish(connection, row):
+                    break
+                row.published_at = utcnow()
+                published += 1
         return published
+
+    def _publish(self, connection, row) -> bool:
+        try:
+            self.celery_app.send_task(row.task_name, args=[row.payload], task_id=row.id,
+                                      headers=row.headers or {}, retry=False, connection=connection)
+            return True
+        except Exception as exc:  # kombu raises many kinds; all mean "try later"
+            row.attempts += 1
+            row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            log.warning("outbox: could not publish %s (%s); will retry", row.task_name, row.last_error)
+            return False
 
     def publish_ids(self, ids) -> int:
         """The fast path, right after a commit; whatever fails waits for the relay."""

@@ -4,6 +4,7 @@ the three services in-process, and the whole station as real processes."""
 import itertools
 import os
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -125,18 +126,13 @@ class Station:
             self.database(service).dispose()
 
 
-def make_station(backend, work_dir, redis_url, smtp_port=None, smtp=None) -> Station:
-    directory = work_dir / uuid.uuid4().hex[:8]
-    directory.mkdir()
-    databases = FreshDatabases(backend, directory)
-    env = station_environment(redis_url, databases.urls, directory, smtp_port or free_port())
-    return Station(env, databases, smtp)
-
-
 @pytest.fixture(scope="module")
 def station(backend, work_dir, redis_server):
     """In-process apps over fresh databases, publishing to the test Redis."""
-    station = make_station(backend, work_dir, redis_server.url)
+    directory = work_dir / uuid.uuid4().hex[:8]
+    directory.mkdir()
+    databases = FreshDatabases(backend, directory)
+    station = Station(station_environment(redis_server.url, databases.urls, directory, free_port()), databases)
     yield station
     station.dispose()
     station.databases.drop()
@@ -171,22 +167,29 @@ class RunningStation(Station):
         return "\n".join(f"===== {name}\n{p.log_text()[-4000:]}" for name, p in self.processes.items())
 
 
-@pytest.fixture(scope="module")
-def running_station(backend, work_dir, redis_server):
+@contextmanager
+def launched_station(backend, work_dir, redis_url, services=SERVICES):
+    """A RunningStation with its own databases and SMTP sink, stopped on exit."""
     smtp_port = free_port()
     controller, sink = start_sink(smtp_port)
     directory = work_dir / uuid.uuid4().hex[:8]
     directory.mkdir()
     databases = FreshDatabases(backend, directory)
-    station = RunningStation(station_environment(redis_server.url, databases.urls, directory, smtp_port), databases, sink)
+    station = RunningStation(station_environment(redis_url, databases.urls, directory, smtp_port), databases, sink)
     try:
-        station.start_processes()
+        station.start_processes(services, services)
         yield station
     finally:
         station.stop_processes()
         controller.stop()
         station.dispose()
         databases.drop()
+
+
+@pytest.fixture(scope="module")
+def running_station(backend, work_dir, redis_server):
+    with launched_station(backend, work_dir, redis_server.url) as station:
+        yield station
 
 
 # --- builders ---------------------------------------------------------------------------------
