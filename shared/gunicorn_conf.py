@@ -13,3 +13,11 @@ loglevel = os.environ.get("YIZHAN_LOG_LEVEL", "info").lower()
 # Refuse absurd request lines and headers before Flask sees them.
 limit_request_line = 8190
 limit_request_fields = 100
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges from the merged metrics (prometheus_client multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

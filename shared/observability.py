@@ -1,10 +1,12 @@
 """`/healthz` and `/metrics`, the two endpoints every service answers without a token."""
 
+import os
 import time
 
 import redis
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
+                               generate_latest, multiprocess)
 
 HTTP_REQUESTS = Counter("yizhan_http_requests_total", "HTTP requests answered",
                         ["service", "endpoint", "method", "status"])
@@ -41,7 +43,17 @@ def healthz():
 
 @blueprint.get("/metrics")
 def metrics():
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _registry():
+    """With several gunicorn processes, merge what each wrote to PROMETHEUS_MULTIPROC_DIR
+    (prometheus_client docs, "Multiprocess Mode")."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
 
 
 def start_timer():

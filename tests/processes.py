@@ -106,7 +106,9 @@ class RedisServer(ManagedProcess):
 def api_process(service: str, port: int, env: dict, log_dir: Path) -> ManagedProcess:
     argv = [str(BIN / "gunicorn"), "--config", "python:shared.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
             "--workers", "2", f"{SERVICE_PACKAGES[service]}:create_app()"]
-    return ManagedProcess(f"{service}-api", argv, env, log_dir)
+    metrics_dir = log_dir / f"prometheus-{service}"
+    metrics_dir.mkdir(exist_ok=True)
+    return ManagedProcess(f"{service}-api", argv, {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, log_dir)
 
 
 def worker_process(service: str, env: dict, log_dir: Path, concurrency: int = 2, suffix: str = "") -> ManagedProcess:

@@ -80,12 +80,13 @@ def plan_processes(settings, var_dir: Path, env: dict) -> dict:
     return processes
 
 
-def banner(settings, env: dict) -> str:
+def banner(settings, env: dict, own_redis: bool) -> str:
     gateway = f"http://127.0.0.1:{settings.gateway_port}"
     lines = ["", "驿站 yizhan is starting. 服务地址 URLs:"]
     for name in SERVICES:
         lines.append(f"  {name:8} {gateway}/{name}/docs   (direct: http://127.0.0.1:{settings.service_ports[name]})")
-    lines += [f"  Redis    {env['REDIS_URL']}", f"  SMS      {settings.sms_log_path}  (log provider)",
+    redis_note = "  (its own redis-server: REDIS_URL did not answer)" if own_redis else ""
+    lines += [f"  Redis    {env['REDIS_URL']}{redis_note}", f"  SMS      {settings.sms_log_path}  (log provider)",
               f"  e-mail   {settings.var_dir / 'mail'}/*.eml  (SMTP sink on 127.0.0.1:{settings.smtp_port})",
               "", "演示令牌 Demo tokens (Authorization: Bearer <token>):"]
     for role, org in ROLES_TO_PRINT:
@@ -93,6 +94,16 @@ def banner(settings, env: dict) -> str:
         lines.append(f"  {label:12} {issue_token(settings.secret_key, role, f'demo-{role}', org, settings.token_ttl_seconds)}")
     lines += ["", "Ctrl-C stops everything.", ""]
     return "\n".join(lines)
+
+
+def process_env(name: str, env: dict, var_dir: Path) -> dict:
+    """Each API's gunicorn processes share one metrics directory, emptied at start."""
+    if not name.endswith("-api"):
+        return env
+    metrics_dir = var_dir / "prometheus" / name
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    return {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
 
 
 def run_station(settings) -> int:
@@ -108,10 +119,10 @@ def run_station(settings) -> int:
         migrate_service(name, settings)
         print(f"{name}: migrated and seeded {seed_service(name)}", flush=True)
     processes = plan_processes(settings, var_dir, env)
-    print(banner(settings, env), flush=True)
+    print(banner(settings, env, own_redis="redis" in processes), flush=True)
     manager = Manager(Printer(sys.stdout))
     for name, command in processes.items():
-        manager.add_process(name, shlex.join(command), env=env)
+        manager.add_process(name, shlex.join(command), env=process_env(name, env, var_dir))
     manager.loop()
     return manager.returncode or 0
 

@@ -85,3 +85,13 @@ def test_every_service_answers_health_openapi_and_docs(running_station):
         spec = running_station.http(service, "GET", "/openapi.json").json()
         assert spec["openapi"].startswith("3.") and spec["paths"]
         assert "swagger-ui" in running_station.http(service, "GET", "/docs").text
+
+
+def test_metrics_are_merged_across_the_api_processes(running_station):
+    for _ in range(6):
+        assert running_station.http("booking", "GET", "/venues").status_code == 200
+    text = running_station.http("booking", "GET", "/metrics").text
+    line = next(l for l in text.splitlines()
+                if l.startswith("yizhan_http_requests_total{") and 'endpoint="/venues"' in l and 'status="200"' in l)
+    assert float(line.rsplit(" ", 1)[1]) >= 6
+    assert 'endpoint="/bookings",method="POST",service="booking",status="201"' in text

@@ -32,7 +32,9 @@ class Bookings(MethodView):
     def post(self, data):
         _refuse_other_organisations(data["organization_id"])
         with current_runtime().database.transaction() as session:
-            return request_booking(session, data, actor=g.principal.sub)
+            booking = request_booking(session, data, actor=g.principal.sub)
+            booking.history  # load before the session closes: a repeated key returns a stored booking
+            return booking
 
     @requires(*READERS)
     @blp.arguments(BookingListArgs, location="query")

@@ -1,0 +1,88 @@
+"""A booking request is stored as pending review, with its review task in the
+same transaction; a refused request stores nothing."""
+
+import pytest
+from sqlalchemy import func, select
+
+from services.booking.models import Booking
+from tests.conftest import auth, make_booking
+
+
+def counts(station):
+    database = station.database("booking")
+    outbox = database.infrastructure.outbox
+    with database.reader() as session:
+        return session.scalar(select(func.count(Booking.id))), session.scalar(select(func.count()).select_from(outbox))
+
+
+def post(station, body, role="staff", org=None):
+    return station.client("booking").post("/bookings", json=body, headers=auth(role, org))
+
+
+def test_a_request_is_pending_review_with_its_tasks_in_the_outbox(station):
+    before_bookings, before_outbox = counts(station)
+    response = post(station, make_booking())
+    assert response.status_code == 201
+    assert response.json["status"] == "pending_review"
+    assert response.json["start"].endswith("+08:00")
+    database = station.database("booking")
+    outbox = database.infrastructure.outbox
+    with database.reader() as session:
+        rows = session.scalars(select(outbox).order_by(outbox.created_at)).all()[before_outbox:]
+    assert [r.task_name for r in rows] == ["desk.review_booking", "notify.send_message", "notify.send_message"]
+    assert rows[0].payload["booking_id"] == response.json["id"]
+    assert counts(station) == (before_bookings + 1, before_outbox + 3)
+
+
+@pytest.mark.parametrize("change, status, field", [
+    ({"venue_id": 999}, 422, "venue_id"),
+    ({"venue_id": 1}, 422, "venue_id"),  # the service counter is not bookable
+    ({"organization_id": 999}, 422, "organization_id"),
+    ({"attendees": 500}, 422, "attendees"),
+    ({"start": "2027-01-05T10:00:00+08:00", "end": "2027-01-05T09:00:00+08:00"}, 422, "end"),
+    ({"start": "2027-01-05T10:00:00"}, 422, "start"),  # no offset
+])
+def test_a_refused_request_names_the_field_and_stores_nothing(station, change, status, field):
+    before = counts(station)
+    response = post(station, make_booking(**change))
+    assert response.status_code == status, response.json
+    assert field in response.json["error"]["fields"]
+    assert counts(station) == before
+
+
+def test_a_request_overlapping_a_pending_booking_is_a_conflict(station):
+    first = make_booking()
+    assert post(station, first).status_code == 201
+    before = counts(station)
+    clash = post(station, make_booking(start=first["start"], end=first["end"], title="另一个活动"))
+    assert clash.status_code == 409
+    assert clash.json["error"]["code"] == "conflict"
+    assert counts(station) == before
+
+
+def test_the_same_idempotency_key_returns_the_first_booking(station):
+    body = make_booking(idempotency_key="retry-after-timeout-1")
+    first, again = post(station, body), post(station, body)
+    assert first.status_code == again.status_code == 201
+    assert first.json["id"] == again.json["id"]
+
+
+def test_bookings_are_listed_with_pagination_and_filters(station):
+    created = post(station, make_booking(venue_id=5)).json
+    page = station.client("booking").get("/bookings?venue_id=5&per_page=1", headers=auth("staff")).json
+    assert set(page) == {"items", "total", "page", "per_page"}
+    assert page["per_page"] == 1 and page["total"] >= 1
+    assert all(b["venue_id"] == 5 for b in page["items"])
+    detail = station.client("booking").get(f"/bookings/{created['id']}", headers=auth("staff")).json
+    assert detail["history"][0]["to_status"] == "pending_review"
+
+
+def test_the_catalogue_lists_every_station_venue(station):
+    page = station.client("booking").get("/venues?per_page=100", headers=auth("resident")).json
+    codes = {v["code"] for v in page["items"]}
+    assert codes == {"service-counter", "party-activity-area", "meeting-room", "reading-area", "after-school-classroom",
+                     "banyan-classroom", "culture-exhibition", "fitness-area", "basketball-court", "gateball-court",
+                     "culture-square"}
+    indoor = sum(v["area_m2"] for v in page["items"] if v["location"] == "indoor")
+    square = sum(v["area_m2"] for v in page["items"] if v["location"] == "square")
+    assert (indoor, square) == (92, 2833)
