@@ -139,6 +139,15 @@ class Infrastructure:
     dead_letter: type
 
 
+def infrastructure_for(base) -> Infrastructure:
+    """Declare a service's outbox, inbox and dead-letter tables on its own declarative base."""
+    return Infrastructure(
+        outbox=type("Outbox", (OutboxMixin, base), {}),
+        processed_task=type("ProcessedTask", (ProcessedTaskMixin, base), {}),
+        dead_letter=type("DeadLetter", (DeadLetterMixin, base), {}),
+    )
+
+
 class OutboxMixin:
     """A task to publish, written in the same transaction as the change that needs it."""
 

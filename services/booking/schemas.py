@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from shared.contracts import Contact
+from shared.contracts import RequestBooking
 from shared.http_schemas import PageArgs, StationDateTime, page_schema
 
 
@@ -22,14 +22,13 @@ class VenueSchema(Schema):
     description_en = fields.String()
 
 
-class BookingRequestSchema(Schema):
-    venue_id = fields.Integer(required=True, strict=True)
-    organization_id = fields.Integer(required=True, strict=True)
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
-    title = fields.String(required=True, validate=validate.Length(1, 200))
-    attendees = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
-    contact = fields.Nested(Contact, required=True)
+class BookingRequestSchema(RequestBooking):
+    """The body of `POST /bookings`: the booking.request_booking contract, with
+    the idempotency key optional and no contract version."""
+
+    class Meta:
+        exclude = ("v",)
+
     idempotency_key = fields.String(load_default=None, validate=validate.Length(1, 200))
 
 

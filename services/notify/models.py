@@ -5,26 +5,14 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shared.db import DeadLetterMixin, Infrastructure, OutboxMixin, ProcessedTaskMixin, UTCDateTime, utcnow
+from shared.db import UTCDateTime, infrastructure_for, utcnow
 
 
 class Base(DeclarativeBase):
     pass
 
 
-class Outbox(OutboxMixin, Base):
-    pass
-
-
-class ProcessedTask(ProcessedTaskMixin, Base):
-    pass
-
-
-class DeadLetter(DeadLetterMixin, Base):
-    pass
-
-
-INFRASTRUCTURE = Infrastructure(outbox=Outbox, processed_task=ProcessedTask, dead_letter=DeadLetter)
+INFRASTRUCTURE = infrastructure_for(Base)
 
 
 class Template(Base):
