@@ -2,7 +2,7 @@
 reliability settings every worker runs with."""
 
 from celery import Celery, signals
-from kombu import Exchange, Queue
+from kombu import Queue
 
 from shared.logs import request_id_var
 from shared.settings import Settings
@@ -23,6 +23,10 @@ def queue_for(task_name: str):
 
 
 def route_by_prefix(name, args, kwargs, options, task=None, **kw):
+    # A route with a queue and no exchange makes Celery publish to the default
+    # ("") exchange: the task goes straight onto the Redis list named after its
+    # queue, as SPEC §3 promises, with no binding table to lose when Redis
+    # restarts empty (celery.app.amqp.send_task_message, "anon-exchange").
     queue = queue_for(name)
     return {"queue": queue, "routing_key": queue} if queue else None
 
@@ -42,10 +46,7 @@ def make_celery(main: str, settings: Settings) -> Celery:
         result_accept_content=["json"],
         task_protocol=2,
         task_routes=(route_by_prefix,),
-        # The default ("") exchange: a task goes straight onto the Redis list named
-        # after its queue, as SPEC §3 promises, with no binding table to lose when
-        # Redis restarts empty.
-        task_queues=[Queue(q, Exchange(""), routing_key=q) for q in QUEUES],
+        task_queues=[Queue(q, routing_key=q) for q in QUEUES],
         task_default_queue="notify",
         # Acknowledge after the task ran, so a task in a dying worker is delivered again
         # (Celery docs, "Should I use retry or acks_late?").

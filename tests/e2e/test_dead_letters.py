@@ -117,3 +117,16 @@ def test_an_operator_lists_and_replays_a_dead_letter_with_a_corrected_payload(ru
     relisted = subprocess.run([*cli, "list", "--service", "desk"], env=running_station.env, capture_output=True,
                               text=True, check=True).stdout
     assert f'"id": {letter.id},' not in relisted
+
+
+def test_a_task_delivered_twice_with_the_same_id_has_its_effect_once(running_station, broker):
+    task_id = f"twice-{uuid.uuid4()}"
+    first, second = f"first-{uuid.uuid4()}", f"second-{uuid.uuid4()}"
+    # Different idempotency keys, so only the inbox (processed task ids) can tell them apart.
+    post_task(broker, contracts.CREATE_TICKET, {**GOOD_TICKET, "idempotency_key": first}, task_id=task_id)
+    post_task(broker, contracts.CREATE_TICKET, {**GOOD_TICKET, "idempotency_key": second}, task_id=task_id)
+    wait_until(lambda: tickets_with_key(running_station, first), 30, 0.2, "the first delivery's ticket")
+    marker = f"marker-{uuid.uuid4()}"
+    post_task(broker, contracts.CREATE_TICKET, {**GOOD_TICKET, "idempotency_key": marker})
+    wait_until(lambda: tickets_with_key(running_station, marker), 30, 0.2, "a later task, so the repeat was seen")
+    assert tickets_with_key(running_station, second) == []

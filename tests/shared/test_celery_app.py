@@ -1,0 +1,53 @@
+"""The reliability settings every worker runs with (SPEC §3, issue 2)."""
+
+import json
+
+import redis
+
+from shared import contracts
+from shared.celery_app import QUEUES, make_celery, max_task_delay
+from shared.settings import Settings
+
+
+def test_workers_acknowledge_late_and_hold_one_message_at_a_time():
+    conf = make_celery("t", Settings()).conf
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_ignore_result is True
+    assert conf.broker_connection_max_retries is None and conf.broker_connection_retry_on_startup
+
+
+def test_only_json_is_accepted():
+    conf = make_celery("t", Settings()).conf
+    assert conf.accept_content == ["json"] and conf.task_serializer == "json"
+    assert conf.result_accept_content == ["json"]
+
+
+def test_no_delay_the_code_may_ask_for_reaches_the_visibility_timeout():
+    app = make_celery("t", Settings(visibility_timeout_seconds=120))
+    assert app.conf.broker_transport_options["visibility_timeout"] == 120
+    assert max_task_delay(app) < 120
+
+
+def test_tasks_go_straight_to_the_redis_list_named_by_their_prefix(redis_server):
+    url = redis_server.url.rsplit("/", 1)[0] + "/15"  # a database no worker reads
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    app = make_celery("t", Settings(redis_url=url))
+    for name in contracts.CONTRACTS:
+        app.send_task(name, args=[{"v": 1}])
+    expected = {q: sum(1 for n in contracts.CONTRACTS if n.startswith(q + ".")) for q in QUEUES}
+    assert {q: client.llen(q) for q in QUEUES} == expected
+    message = json.loads(client.lindex("desk", 0))
+    assert message["properties"]["delivery_info"] == {"exchange": "", "routing_key": "desk"}
+    client.flushdb()
+    client.close()
+
+
+def test_every_scheduled_task_has_a_contract_and_a_queue():
+    from shared.scheduler import celery as scheduler
+
+    for entry in scheduler.conf.beat_schedule.values():
+        assert entry["task"] in contracts.CONTRACTS
+        contracts.load_payload(entry["task"], entry["args"][0])
