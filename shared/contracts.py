@@ -17,6 +17,9 @@ SEND_MESSAGE = "notify.send_message"
 # Internal to one service, but held to the same rules.
 DELIVER_MESSAGE = "notify.deliver_message"
 REQUEUE_STUCK_MESSAGES = "notify.requeue_stuck_messages"
+SWEEP_ATTENDANCE = "booking.sweep_attendance"
+QUEUE_REMINDERS = "booking.queue_reminders"
+RECOVER_CREDIT = "booking.recover_credit"
 
 
 class Contract(Schema):
@@ -50,6 +53,29 @@ class OrganizationRef(Schema):
     id = fields.Integer(required=True, strict=True)
     name = fields.String(required=True)
     credit_score = fields.Integer(required=True, strict=True)
+    recent_violations = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0))
+
+
+class Occurrence(Schema):
+    booking_id = fields.Integer(required=True, strict=True)
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+
+class Series(Schema):
+    id = fields.String(required=True, validate=validate.Length(1, 36))
+    occurrences = fields.List(fields.Nested(Occurrence), required=True, validate=validate.Length(1, 52))
+
+
+class Recurrence(Schema):
+    frequency = fields.String(required=True, validate=validate.OneOf(["weekly", "monthly"]))
+    count = fields.Integer(strict=True, validate=validate.Range(1, 52))
+    until = fields.Date()
+
+    @validates_schema
+    def count_or_until(self, data, **_):
+        if ("count" in data) == ("until" in data):
+            raise ValidationError("give either count or until", field_name="count")
 
 
 class ReviewBooking(KeyedContract):
@@ -61,6 +87,8 @@ class ReviewBooking(KeyedContract):
     title = fields.String(required=True, validate=validate.Length(1, 200))
     attendees = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     contact = fields.Nested(Contact, required=True)
+    # A recurring request: every occurrence, reviewed as one case under the first booking's id.
+    series = fields.Nested(Series, load_default=None, allow_none=True)
 
 
 class WithdrawReview(KeyedContract):
@@ -89,6 +117,8 @@ class RequestBooking(KeyedContract):
     title = fields.String(required=True, validate=validate.Length(1, 200))
     attendees = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     contact = fields.Nested(Contact, required=True)
+    recurrence = fields.Nested(Recurrence, load_default=None, allow_none=True)
+    skip_conflicts = fields.Boolean(load_default=False)
 
 
 class Resident(Schema):
@@ -134,6 +164,9 @@ CONTRACTS = {
     SEND_MESSAGE: SendMessage,
     DELIVER_MESSAGE: DeliverMessage,
     REQUEUE_STUCK_MESSAGES: Sweep,
+    SWEEP_ATTENDANCE: Sweep,
+    QUEUE_REMINDERS: Sweep,
+    RECOVER_CREDIT: Sweep,
 }
 PUBLIC_TASKS = (REVIEW_BOOKING, APPLY_REVIEW_DECISION, SEND_MESSAGE, WITHDRAW_REVIEW, CREATE_TICKET, REQUEST_BOOKING)
 

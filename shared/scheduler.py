@@ -15,6 +15,15 @@ celery = make_celery("scheduler", settings)
 SWEEP = [{"v": contracts.CONTRACT_VERSION}]
 
 celery.conf.beat_schedule = {
+    # No-shows 30 minutes after the start, completions after the end (booking's integrity rules).
+    "sweep-attendance": {"task": contracts.SWEEP_ATTENDANCE, "schedule": 60.0, "args": SWEEP,
+                         "options": {"expires": 55}},
+    # The day-before reminder, found in the database, never by a long countdown.
+    "queue-reminders": {"task": contracts.QUEUE_REMINDERS, "schedule": 300.0, "args": SWEEP,
+                        "options": {"expires": 290}},
+    # +2 credit for a clean calendar month; idempotent per month, so a daily run is enough.
+    "recover-credit": {"task": contracts.RECOVER_CREDIT, "schedule": 3600.0, "args": SWEEP,
+                       "options": {"expires": 3500}},
     # Messages left in `accepted` (a lost task) are queued for delivery again (GOV.UK Notify does the same).
     "requeue-stuck-messages": {"task": contracts.REQUEUE_STUCK_MESSAGES, "schedule": 60.0, "args": SWEEP,
                                "options": {"expires": 55}},

@@ -27,6 +27,8 @@ class ServiceDefinition:
     infrastructure: Infrastructure
     blueprints: list = field(default_factory=list)
     description: str = ""
+    # Called as extend(app, settings) once the shared pieces exist: the service's own extensions.
+    extend: object = None
 
 
 @dataclass
@@ -49,6 +51,8 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     register_request_id(app)
     register_blueprints(app, definition)
     register_error_handlers(app)
+    if definition.extend is not None:
+        definition.extend(app, settings)
     log.debug("%s ready on database %s", runtime.name, runtime.database.engine.url.render_as_string())
     return app
 

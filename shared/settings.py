@@ -47,6 +47,8 @@ class Settings:
     sms_log_path: Path = Path("var/sms.log")
     gateway_port: int = 8080
     service_ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    # The whole environment, for the rules each service reads for itself (services/booking/policy.py).
+    environ: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, environ=None) -> "Settings":
@@ -76,6 +78,7 @@ class Settings:
             sms_log_path=Path(e.get("SMS_LOG_PATH", str(var_dir / "sms.log"))),
             gateway_port=int(e.get("YIZHAN_GATEWAY_PORT", "8080")),
             service_ports={name: int(e.get(f"YIZHAN_{name.upper()}_PORT", port)) for name, port in DEFAULT_PORTS.items()},
+            environ=dict(e),
         )
 
     def database_url(self, service: str) -> str:

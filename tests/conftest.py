@@ -95,6 +95,9 @@ def station_environment(redis_url: str, database_urls: dict, var_dir: Path, smtp
         "SMS_LOG_PATH": str(var_dir / "sms.log"),
         "YIZHAN_OUTBOX_INTERVAL": "0.2",
         "YIZHAN_LOG_LEVEL": "INFO",
+        # Most tests book often for one organisation; the quota tests set their own.
+        "BOOKING_MONTHLY_QUOTA": "10000",
+        "BOOKING_MONTHLY_HOURS": "100000",
         "PYTHONUNBUFFERED": "1",
     })
     env.update({f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()})

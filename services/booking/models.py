@@ -42,12 +42,14 @@ class Organization(Base):
     contact_name: Mapped[str] = mapped_column(String(100))
     contact_phone: Mapped[str] = mapped_column(String(30))
     contact_email: Mapped[str | None] = mapped_column(String(254))
-    credit_score: Mapped[int] = mapped_column(default=100)
-    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Score and suspension are derived from the ledger: domain/integrity.py.
 
 
 class Booking(Base):
+    """One occurrence at one venue. On PostgreSQL the migration adds an exclusion
+    constraint so that no two holding bookings of a venue overlap (0002)."""
+
     __tablename__ = "bookings"
     __table_args__ = (UniqueConstraint("idempotency_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,7 +64,11 @@ class Booking(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(20), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # Occurrences of one recurring request share a series id and one review.
+    series_id: Mapped[str | None] = mapped_column(String(36), index=True)
     review_reason: Mapped[str | None] = mapped_column(Text)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -83,3 +89,31 @@ class BookingStatusChange(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     booking: Mapped[Booking] = relationship(back_populates="history")
+
+
+class CreditEvent(Base):
+    """The integrity ledger: append-only; an organisation's score is the sum."""
+
+    __tablename__ = "credit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # late_cancellation | no_show | recovery | suspension
+    points: Mapped[int] = mapped_column(default=0)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # For a monthly recovery: the month it rewards ("2026-11"), so a sweep never pays twice.
+    period: Mapped[str | None] = mapped_column(String(7))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class RequestOutcome(Base):
+    """What became of a booking.request_booking task, found by its idempotency key."""
+
+    __tablename__ = "request_outcomes"
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))  # accepted | refused
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from shared.contracts import RequestBooking
+from shared.contracts import Contact, RequestBooking
 from shared.http_schemas import PageArgs, StationDateTime, page_schema
 
 
@@ -20,6 +20,28 @@ class VenueSchema(Schema):
     max_minutes = fields.Integer()
     description_zh = fields.String()
     description_en = fields.String()
+
+
+class AvailabilityArgs(Schema):
+    date = fields.Date(required=True)
+
+
+class FreeIntervalSchema(Schema):
+    start = StationDateTime()
+    end = StationDateTime()
+
+
+class BusyIntervalSchema(FreeIntervalSchema):
+    kind = fields.String(metadata={"description": "booked, or station (the station's own session)"})
+    title = fields.String(allow_none=True)
+
+
+class AvailabilitySchema(Schema):
+    venue_id = fields.Integer()
+    date = fields.Date()
+    bookable = fields.Boolean()
+    free = fields.List(fields.Nested(FreeIntervalSchema))
+    busy = fields.List(fields.Nested(BusyIntervalSchema))
 
 
 class BookingRequestSchema(RequestBooking):
@@ -44,27 +66,91 @@ class BookingSchema(Schema):
     id = fields.Integer()
     venue_id = fields.Integer()
     organization_id = fields.Integer()
+    series_id = fields.String(allow_none=True)
     start = StationDateTime()
     end = StationDateTime()
     title = fields.String()
     attendees = fields.Integer()
     status = fields.String()
     review_reason = fields.String(allow_none=True)
+    checked_in_at = StationDateTime(allow_none=True)
     created_at = StationDateTime()
+
+
+class OccurrenceSchema(Schema):
+    id = fields.Integer()
+    start = StationDateTime()
+    end = StationDateTime()
+    status = fields.String()
+
+
+class SeriesSchema(Schema):
+    id = fields.String()
+    bookings = fields.List(fields.Nested(OccurrenceSchema))
+    skipped = fields.List(fields.Date(), metadata={"description": "dates left out because they were taken"})
 
 
 class BookingDetailSchema(BookingSchema):
     contact = fields.Function(lambda b: {"name": b.contact_name, "phone": b.contact_phone, "email": b.contact_email})
     history = fields.List(fields.Nested(StatusChangeSchema))
+    series = fields.Nested(SeriesSchema, attribute="series_view", allow_none=True,
+                           metadata={"description": "for a recurring request: every occurrence"})
 
 
 class BookingListArgs(PageArgs):
     venue_id = fields.Integer()
     organization_id = fields.Integer()
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(
+        ["pending_review", "approved", "rejected", "cancelled", "checked_in", "no_show", "completed"]))
+    series_id = fields.String()
     from_ = fields.AwareDateTime(data_key="from")
     to = fields.AwareDateTime()
 
 
+class CancelSchema(Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class OrganizationCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name_en = fields.String(load_default="", validate=validate.Length(max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(["party_org", "social_group", "unit"]))
+    contact = fields.Nested(Contact, required=True)
+
+
+class OrganizationSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    name_en = fields.String()
+    kind = fields.String()
+    contact = fields.Function(lambda o: {"name": o.contact_name, "phone": o.contact_phone, "email": o.contact_email})
+    credit_score = fields.Integer()
+    suspended_until = StationDateTime(allow_none=True)
+    recent_violations = fields.Integer()
+    created_at = StationDateTime()
+
+
+class CreditEventSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    points = fields.Integer()
+    booking_id = fields.Integer(allow_none=True)
+    suspended_until = StationDateTime(allow_none=True)
+    period = fields.String(allow_none=True)
+    note = fields.String()
+    at = StationDateTime()
+
+
+class RequestOutcomeSchema(Schema):
+    idempotency_key = fields.String()
+    status = fields.String(metadata={"description": "accepted or refused"})
+    booking_id = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)
+    fields_ = fields.Dict(data_key="fields", attribute="fields")
+    at = StationDateTime()
+
+
 VenuePage = page_schema(VenueSchema, "VenuePage")
 BookingPage = page_schema(BookingSchema, "BookingPage")
+OrganizationPage = page_schema(OrganizationSchema, "OrganizationPage")
+CreditEventPage = page_schema(CreditEventSchema, "CreditEventPage")

@@ -2,16 +2,47 @@
 
 from celery import shared_task
 
-from services.booking.domain import bookings
+from services.booking.context import booking_context
+from services.booking.domain import integrity, lifecycle, requests
+from services.booking.models import RequestOutcome
 from shared import contracts
 from shared.contract_task import ContractTask
+from shared.db import utcnow
+from shared.errors import DomainError
 
 
 @shared_task(name=contracts.APPLY_REVIEW_DECISION, base=ContractTask)
 def apply_review_decision(session, payload):
-    bookings.apply_review_decision(session, payload)
+    lifecycle.apply_review_decision(session, payload)
 
 
 @shared_task(name=contracts.REQUEST_BOOKING, base=ContractTask)
 def request_booking(session, payload):
-    bookings.request_booking(session, payload, actor="system")
+    """Same code as POST /bookings; the outcome is kept for GET /booking-requests/{key}."""
+    key = payload["idempotency_key"]
+    if session.get(RequestOutcome, key) is not None:
+        return
+    context = booking_context()
+    try:
+        with session.begin_nested():  # a refusal rolls back the request, not the outcome
+            result = requests.request_booking(session, payload, "system", context.policy, context.calendar, utcnow())
+    except DomainError as refusal:
+        session.add(RequestOutcome(idempotency_key=key, status="refused", reason=refusal.message,
+                                   fields=refusal.fields))
+        return
+    session.add(RequestOutcome(idempotency_key=key, status="accepted", booking_id=result.first.id))
+
+
+@shared_task(name=contracts.SWEEP_ATTENDANCE, base=ContractTask)
+def sweep_attendance(session, payload):
+    lifecycle.sweep_attendance(session, utcnow(), booking_context().policy)
+
+
+@shared_task(name=contracts.QUEUE_REMINDERS, base=ContractTask)
+def queue_reminders(session, payload):
+    lifecycle.queue_reminders(session, utcnow())
+
+
+@shared_task(name=contracts.RECOVER_CREDIT, base=ContractTask)
+def recover_credit(session, payload):
+    integrity.recover_monthly_credit(session, utcnow(), booking_context().policy)

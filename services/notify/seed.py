@@ -35,6 +35,46 @@ TEMPLATES = {
         email_subject="Booking not approved: {title}",
         email_body="Hello,\n\nSorry, your booking of {venue} at {start} ({title}) was not approved.\nReason: {reason}\nReference: {booking_id}\n\nHuaken community service station",
     ),
+    ("booking_reminder", "zh-CN"): dict(
+        sms_body="【驿站】提醒:您预约的{venue}“{title}”将于{start}开始,请在开始前15分钟至开始后30分钟内签到。预约号{booking_id}。",
+        email_subject="明日预约提醒:{title}",
+        email_body="您好,\n\n提醒您:您预约的{venue}“{title}”将于{start}开始。请在开始前15分钟至开始后30分钟内到场签到,未签到将记为爽约。\n预约号:{booking_id}\n\n华垦社区党群服务驿站",
+    ),
+    ("booking_reminder", "en"): dict(
+        sms_body="[Yizhan] Reminder: {title} at {venue} starts {start}. Check in from 15 min before to 30 min after the start. Ref {booking_id}.",
+        email_subject="Tomorrow: {title}",
+        email_body="Hello,\n\nA reminder: {title} at {venue} starts {start}. Please check in between 15 minutes before and 30 minutes after the start; otherwise it counts as a no-show.\nReference: {booking_id}\n\nHuaken community service station",
+    ),
+    ("booking_cancelled", "zh-CN"): dict(
+        sms_body="【驿站】您预约的{venue}({start})“{title}”已取消。预约号{booking_id}。",
+        email_subject="预约已取消:{title}",
+        email_body="您好,\n\n您预约的{venue}({start})“{title}”已取消。\n预约号:{booking_id}\n\n华垦社区党群服务驿站",
+    ),
+    ("booking_cancelled", "en"): dict(
+        sms_body="[Yizhan] Your booking of {venue} at {start} ({title}) is cancelled. Ref {booking_id}.",
+        email_subject="Booking cancelled: {title}",
+        email_body="Hello,\n\nYour booking of {venue} at {start} ({title}) is cancelled.\nReference: {booking_id}\n\nHuaken community service station",
+    ),
+    ("credit_warning", "zh-CN"): dict(
+        sms_body="【驿站】{organization}因{violation}扣{points}分,当前诚信分{score}。再有{remaining}次违约将暂停预约资格。",
+        email_subject="诚信分变动提醒",
+        email_body="您好,\n\n{organization}因{violation}被扣{points}分,当前诚信分为{score}。\n按驿站场地预约诚信管理规定,90天内累计3次违约将暂停预约资格30天;再有{remaining}次违约将暂停。\n\n华垦社区党群服务驿站",
+    ),
+    ("credit_warning", "en"): dict(
+        sms_body="[Yizhan] {organization} lost {points} points for a {violation}; credit now {score}. {remaining} more violation(s) suspend booking.",
+        email_subject="Your booking credit changed",
+        email_body="Hello,\n\n{organization} lost {points} points for a {violation}; its credit is now {score}.\nThree violations within 90 days suspend booking for 30 days; {remaining} more will.\n\nHuaken community service station",
+    ),
+    ("credit_suspended", "zh-CN"): dict(
+        sms_body="【驿站】{organization}90天内累计违约3次,预约资格暂停至{until}。当前诚信分{score}。",
+        email_subject="预约资格已暂停",
+        email_body="您好,\n\n{organization}在90天内累计违约3次,按驿站场地预约诚信管理规定,预约资格暂停至{until}。当前诚信分{score}。\n\n华垦社区党群服务驿站",
+    ),
+    ("credit_suspended", "en"): dict(
+        sms_body="[Yizhan] {organization}: 3 violations in 90 days; booking is suspended until {until}. Credit {score}.",
+        email_subject="Booking suspended",
+        email_body="Hello,\n\n{organization} had 3 violations within 90 days; under the station's integrity rules booking is suspended until {until}. Credit: {score}.\n\nHuaken community service station",
+    ),
 }
 
 

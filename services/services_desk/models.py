@@ -34,6 +34,8 @@ class ReviewCase(Base):
     title: Mapped[str] = mapped_column(String(200))
     attendees: Mapped[int]
     contact: Mapped[dict] = mapped_column(JSON)
+    # A recurring request: {"id": ..., "occurrences": [{"booking_id", "start", "end"}, ...]}.
+    series: Mapped[dict | None] = mapped_column(JSON)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(100))

@@ -15,6 +15,7 @@ class ReviewSchema(Schema):
     end = StationDateTime()
     title = fields.String()
     attendees = fields.Integer()
+    series = fields.Dict(allow_none=True, metadata={"description": "every occurrence of a recurring request"})
     opened_at = StationDateTime()
     decided_at = StationDateTime(allow_none=True)
     decided_by = fields.String(allow_none=True)

@@ -1,17 +1,34 @@
-"""The venue catalogue."""
+"""The venue catalogue, each venue's free and busy time, and its calendar feed."""
 
+from datetime import datetime, timedelta
+
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from icalendar import Calendar, Event
 from sqlalchemy import select
 
-from services.booking.models import Venue
-from services.booking.schemas import VenuePage, VenueSchema
+from services.booking.context import booking_context
+from services.booking.domain.venue_times import availability
+from services.booking.models import Booking, Venue
+from services.booking.schemas import AvailabilityArgs, AvailabilitySchema, VenuePage, VenueSchema
 from shared.auth import requires
+from shared.db import utcnow
 from shared.errors import NotFound
 from shared.http_schemas import PageArgs, paginate
 from shared.service_app import current_runtime
 
 blp = Blueprint("venues", __name__, url_prefix="/venues", description="场地 The station's venues")
+
+CALENDAR_STATUSES = ("approved", "checked_in", "completed")
+CALENDAR_PAST_DAYS, CALENDAR_FUTURE_DAYS = 30, 400
+
+
+def _venue(session, venue_id: int) -> Venue:
+    venue = session.get(Venue, venue_id)
+    if venue is None:
+        raise NotFound(f"没有这个场地 No venue {venue_id}.")
+    return venue
 
 
 @blp.route("")
@@ -30,7 +47,48 @@ class VenueById(MethodView):
     @blp.response(200, VenueSchema)
     def get(self, venue_id):
         with current_runtime().database.reader() as session:
-            venue = session.get(Venue, venue_id)
-            if venue is None:
-                raise NotFound(f"没有这个场地 No venue {venue_id}.")
-            return venue
+            return _venue(session, venue_id)
+
+
+@blp.route("/<int:venue_id>/availability")
+class VenueAvailability(MethodView):
+    @requires()
+    @blp.arguments(AvailabilityArgs, location="query")
+    @blp.response(200, AvailabilitySchema)
+    def get(self, args, venue_id):
+        """Free and busy intervals on one day (station time), the station's own sessions included."""
+        with current_runtime().database.reader() as session:
+            return availability(session, _venue(session, venue_id), args["date"], booking_context().calendar)
+
+
+@blp.route("/<int:venue_id>/calendar.ics")
+class VenueCalendar(MethodView):
+    @requires()
+    @blp.response(200, description="iCalendar (RFC 5545) of the venue's approved bookings", content_type="text/calendar")
+    def get(self, venue_id):
+        now = utcnow()
+        with current_runtime().database.reader() as session:
+            venue = _venue(session, venue_id)
+            bookings = session.scalars(select(Booking).where(
+                Booking.venue_id == venue_id, Booking.status.in_(CALENDAR_STATUSES),
+                Booking.end > now - timedelta(days=CALENDAR_PAST_DAYS),
+                Booking.start < now + timedelta(days=CALENDAR_FUTURE_DAYS)).order_by(Booking.start)).all()
+        return Response(venue_calendar(venue, bookings, now).to_ical(), mimetype="text/calendar")
+
+
+def venue_calendar(venue: Venue, bookings, now: datetime) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", "-//yizhan//station bookings//ZH")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"{venue.name_zh} {venue.name_en}")
+    calendar.add("x-wr-timezone", "Asia/Shanghai")
+    for booking in bookings:
+        event = Event()
+        event.add("uid", f"booking-{booking.id}@yizhan")
+        event.add("dtstamp", now)
+        event.add("dtstart", booking.start)
+        event.add("dtend", booking.end)
+        event.add("summary", booking.title)
+        event.add("location", f"{venue.name_zh} {venue.name_en}")
+        calendar.add_component(event)
+    return calendar

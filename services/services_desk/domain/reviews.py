@@ -21,6 +21,7 @@ def open_review(session, payload: dict) -> ReviewCase:
         booking_id=payload["booking_id"], idempotency_key=payload["idempotency_key"], status=OPEN,
         venue=payload["venue"], organization=payload["organization"], start=payload["start"],
         end=payload["end"], title=payload["title"], attendees=payload["attendees"], contact=payload["contact"],
+        series=_json_series(payload.get("series")),
     )
     session.add(case)
     session.flush()
@@ -59,3 +60,11 @@ def get_review(session, review_id: int) -> ReviewCase:
     if case is None:
         raise NotFound(f"没有这个审核 No review {review_id}.")
     return case
+
+
+def _json_series(series: dict | None) -> dict | None:
+    if not series:
+        return None
+    return {"id": series["id"], "occurrences": [
+        {"booking_id": o["booking_id"], "start": o["start"].isoformat(), "end": o["end"].isoformat()}
+        for o in series["occurrences"]]}

@@ -1,0 +1,26 @@
+"""What became of a booking.request_booking task, by its idempotency key."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.booking.models import RequestOutcome
+from services.booking.schemas import RequestOutcomeSchema
+from shared.auth import requires
+from shared.errors import NotFound
+from shared.service_app import current_runtime
+
+blp = Blueprint("booking_requests", __name__, url_prefix="/booking-requests",
+                description="外部预约请求 Outcomes of booking.request_booking tasks")
+
+
+@blp.route("/<path:idempotency_key>")
+class RequestOutcomeByKey(MethodView):
+    @requires("system", "staff")
+    @blp.response(200, RequestOutcomeSchema)
+    def get(self, idempotency_key):
+        """Accepted (with the booking id) or refused (with the reason); 404 until the task has run."""
+        with current_runtime().database.reader() as session:
+            outcome = session.get(RequestOutcome, idempotency_key)
+            if outcome is None:
+                raise NotFound(f"尚无此请求的结果 No outcome yet for {idempotency_key}.")
+            return outcome

@@ -1,0 +1,84 @@
+"""Organisations that book, with their integrity (诚信) standing."""
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from services.booking.context import booking_context
+from services.booking.domain.integrity import credit_summary
+from services.booking.models import CreditEvent, Organization
+from services.booking.schemas import (CreditEventPage, OrganizationCreateSchema, OrganizationPage,
+                                      OrganizationSchema)
+from shared.auth import requires
+from shared.db import utcnow
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.http_schemas import PageArgs, paginate
+from shared.service_app import current_runtime
+
+blp = Blueprint("organizations", __name__, url_prefix="/organizations",
+                description="组织 Organisations and their credit")
+
+
+def with_standing(session, organization: Organization) -> Organization:
+    for name, value in credit_summary(session, organization, utcnow(), booking_context().policy).items():
+        setattr(organization, name, value)
+    return organization
+
+
+def _organization(session, organization_id: int) -> Organization:
+    if not g.principal.has_role("staff") and g.principal.org_id != organization_id:
+        raise Forbidden("只能查看本组织 An organisation sees only itself.")
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound(f"没有这个组织 No organisation {organization_id}.")
+    return organization
+
+
+@blp.route("")
+class Organizations(MethodView):
+    @requires("staff")
+    @blp.arguments(OrganizationCreateSchema)
+    @blp.response(201, OrganizationSchema)
+    def post(self, data):
+        with current_runtime().database.transaction() as session:
+            if session.scalar(select(Organization.id).where(Organization.name == data["name"])):
+                raise Conflict(f"已有同名组织 An organisation named {data['name']} exists.", {"name": ["taken"]})
+            contact = data["contact"]
+            organization = Organization(name=data["name"], name_en=data["name_en"], kind=data["kind"],
+                                        contact_name=contact["name"], contact_phone=contact["phone"],
+                                        contact_email=contact.get("email"))
+            session.add(organization)
+            session.flush()
+            return with_standing(session, organization)
+
+    @requires("staff")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, OrganizationPage)
+    def get(self, args):
+        with current_runtime().database.reader() as session:
+            page = paginate(session, select(Organization).order_by(Organization.id), args)
+            page["items"] = [with_standing(session, o) for o in page["items"]]
+            return page
+
+
+@blp.route("/<int:organization_id>")
+class OrganizationById(MethodView):
+    @requires("org", "staff")
+    @blp.response(200, OrganizationSchema)
+    def get(self, organization_id):
+        with current_runtime().database.reader() as session:
+            return with_standing(session, _organization(session, organization_id))
+
+
+@blp.route("/<int:organization_id>/credit-events")
+class CreditEvents(MethodView):
+    @requires("org", "staff")
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, CreditEventPage)
+    def get(self, args, organization_id):
+        """The integrity ledger, newest first: the score is the start score plus every event's points."""
+        with current_runtime().database.reader() as session:
+            _organization(session, organization_id)
+            query = select(CreditEvent).where(CreditEvent.organization_id == organization_id)
+            return paginate(session, query.order_by(CreditEvent.at.desc(), CreditEvent.id.desc()), args)

@@ -1,0 +1,109 @@
+"""The integrity (诚信) ledger: each organisation's credit is the sum of its events.
+
+Defaults (services/booking/policy.py, README): start at 100; a late
+cancellation costs 5, a no-show 10; three violations within 90 days suspend
+booking for 30 days; every clean calendar month gives 2 back, up to 100.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from services.booking.domain.notices import notify_organization
+from services.booking.models import CreditEvent, Organization
+from shared.errors import Refused
+from shared.timefmt import local_text, to_station_time
+
+VIOLATIONS = ("late_cancellation", "no_show")
+
+
+def credit_score(session, organization_id: int, policy) -> int:
+    points = session.scalar(select(func.coalesce(func.sum(CreditEvent.points), 0))
+                            .where(CreditEvent.organization_id == organization_id))
+    return policy.start_score + int(points)
+
+
+def suspended_until(session, organization_id: int, now: datetime) -> datetime | None:
+    until = session.scalar(select(func.max(CreditEvent.suspended_until)).where(
+        CreditEvent.organization_id == organization_id, CreditEvent.kind == "suspension"))
+    if until is not None and until.tzinfo is None:  # SQLite's max() skips the column type
+        until = until.replace(tzinfo=now.tzinfo)
+    return until if until is not None and until > now else None
+
+
+def recent_violations(session, organization_id: int, now: datetime, policy) -> int:
+    """Violations in the rolling window, counting only those after the last suspension began."""
+    since = now - timedelta(days=policy.violation_window_days)
+    last_suspension = session.scalar(select(func.max(CreditEvent.at)).where(
+        CreditEvent.organization_id == organization_id, CreditEvent.kind == "suspension"))
+    query = select(func.count(CreditEvent.id)).where(
+        CreditEvent.organization_id == organization_id, CreditEvent.kind.in_(VIOLATIONS), CreditEvent.at >= since)
+    if last_suspension is not None:
+        query = query.where(CreditEvent.at >= last_suspension)
+    return session.scalar(query)
+
+
+def refuse_if_suspended(session, organization: Organization, now: datetime) -> None:
+    until = suspended_until(session, organization.id, now)
+    if until is not None:
+        raise Refused(f"{organization.name}的预约资格暂停至{local_text(until)} "
+                      f"Booking is suspended for this organisation until {local_text(until)}.",
+                      {"organization_id": [f"suspended until {until.isoformat()}"]}, code="suspended")
+
+
+def record_violation(session, organization: Organization, kind: str, booking, now: datetime, policy) -> CreditEvent:
+    """Take the points, tell the organisation, and suspend it at the third violation."""
+    points = policy.late_cancellation_points if kind == "late_cancellation" else policy.no_show_points
+    event = CreditEvent(organization_id=organization.id, kind=kind, points=points, booking_id=booking.id, at=now,
+                        note=f"booking {booking.id}")
+    session.add(event)
+    session.flush()
+    score = credit_score(session, organization.id, policy)
+    violations = recent_violations(session, organization.id, now, policy)
+    if violations >= policy.violations_to_suspend and suspended_until(session, organization.id, now) is None:
+        until = now + timedelta(days=policy.suspension_days)
+        session.add(CreditEvent(organization_id=organization.id, kind="suspension", points=0, at=now,
+                                suspended_until=until, note=f"{violations} violations in {policy.violation_window_days} days"))
+        notify_organization(session, organization, "credit_suspended", f"suspended:{event.id}",
+                            until=local_text(until), score=str(score))
+    else:
+        notify_organization(session, organization, "credit_warning", f"warning:{event.id}",
+                            violation=_violation_text(kind), points=str(-points), score=str(score),
+                            remaining=str(max(policy.violations_to_suspend - violations, 0)))
+    return event
+
+
+def _violation_text(kind: str) -> str:
+    return {"late_cancellation": "临时取消预约 late cancellation", "no_show": "预约未到场 no-show"}[kind]
+
+
+def recover_monthly_credit(session, now: datetime, policy) -> int:
+    """Give back points for the last calendar month without a violation (idempotent per month)."""
+    local_now = to_station_time(now)
+    month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    previous_start = (month_start - timedelta(days=1)).replace(day=1)
+    period = previous_start.strftime("%Y-%m")
+    recovered = 0
+    for organization in session.scalars(select(Organization).where(Organization.created_at < previous_start)):
+        score = credit_score(session, organization.id, policy)
+        if score >= policy.start_score:
+            continue
+        violated = session.scalar(select(func.count(CreditEvent.id)).where(
+            CreditEvent.organization_id == organization.id, CreditEvent.kind.in_(VIOLATIONS),
+            CreditEvent.at >= previous_start, CreditEvent.at < month_start))
+        paid = session.scalar(select(func.count(CreditEvent.id)).where(
+            CreditEvent.organization_id == organization.id, CreditEvent.kind == "recovery",
+            CreditEvent.period == period))
+        if violated or paid:
+            continue
+        session.add(CreditEvent(organization_id=organization.id, kind="recovery", period=period, at=now,
+                                points=min(policy.monthly_recovery_points, policy.start_score - score),
+                                note=f"no violation in {period}"))
+        recovered += 1
+    return recovered
+
+
+def credit_summary(session, organization: Organization, now: datetime, policy) -> dict:
+    return {"credit_score": credit_score(session, organization.id, policy),
+            "suspended_until": suspended_until(session, organization.id, now),
+            "recent_violations": recent_violations(session, organization.id, now, policy)}

@@ -1,0 +1,232 @@
+"""Booking requests: the station's rules, then one review at the desk.
+
+`POST /bookings` and the `booking.request_booking` task both call
+`request_booking`. Every refusal raises before anything is written, so a
+refused request stores nothing.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from services.booking.domain import integrity
+from services.booking.domain.notices import notify_booker
+from services.booking.domain.venue_times import (check_duration, check_opening_hours, holding_bookings,
+                                                 station_sessions)
+from services.booking.models import Booking, BookingStatusChange, Organization, Venue
+from shared import contracts
+from shared.errors import Conflict, NotFound, Refused
+from shared.outbox import enqueue
+from shared.timefmt import STATION_TZ, to_station_time
+
+PENDING_REVIEW = "pending_review"
+QUOTA_STATUSES = ("pending_review", "approved", "checked_in", "completed", "no_show")
+
+
+@dataclass
+class RequestResult:
+    bookings: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+
+    @property
+    def first(self) -> Booking:
+        return self.bookings[0]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    start: datetime
+    end: datetime
+
+
+def request_booking(session, data: dict, actor: str, policy, calendar, now: datetime) -> RequestResult:
+    """Store a request (one booking, or one per occurrence of a series) as pending review."""
+    key = data.get("idempotency_key")
+    if key:
+        existing = session.scalar(select(Booking).where(Booking.idempotency_key == key))
+        if existing is not None:
+            return RequestResult(series_bookings(session, existing))
+    venue = _bookable_venue(session, data["venue_id"])
+    organization = session.get(Organization, data["organization_id"])
+    if organization is None:
+        raise Refused("没有这个组织 No such organisation.", {"organization_id": ["unknown organisation"]})
+    integrity.refuse_if_suspended(session, organization, now)
+    occurrences = expand_occurrences(data, policy)
+    _check_notice(occurrences[0], policy, calendar, now)
+    _check_size(venue, data["attendees"])
+    for occurrence in occurrences:
+        check_opening_hours(venue, occurrence.start, occurrence.end)
+        check_duration(venue, occurrence.start, occurrence.end)
+    free, conflicts = _split_conflicts(session, venue, occurrences, calendar)
+    if conflicts and not (data.get("skip_conflicts") and free):
+        dates = [to_station_time(o.start).date().isoformat() for o in conflicts]
+        raise Conflict(f"以下日期该时段已被占用 {venue.name_en} is taken at that time on: {', '.join(dates)}.",
+                       {"start": [f"conflicts on {', '.join(dates)}"]}, code="conflict")
+    _check_quota(session, organization, free, policy)
+    result = RequestResult(skipped=[to_station_time(o.start).date() for o in conflicts])
+    result.bookings = _store(session, venue, organization, data, free, actor, key)
+    enqueue(session, contracts.REVIEW_BOOKING, review_request_payload(session, result.bookings, now, policy))
+    notify_booker(session, result.first, "booking_received")
+    return result
+
+
+def _bookable_venue(session, venue_id: int) -> Venue:
+    venue = session.get(Venue, venue_id)
+    if venue is None:
+        raise Refused("没有这个场地 No such venue.", {"venue_id": ["unknown venue"]})
+    if not venue.bookable:
+        raise Refused(f"{venue.name_zh}不接受预约 {venue.name_en} cannot be booked.",
+                      {"venue_id": ["this venue is not bookable"]}, code="not_bookable")
+    return venue
+
+
+def _check_size(venue: Venue, attendees: int) -> None:
+    if attendees > venue.capacity:
+        raise Refused(f"{venue.name_zh}最多容纳{venue.capacity}人 At most {venue.capacity} people fit in {venue.name_en}.",
+                      {"attendees": [f"over the capacity of {venue.capacity}"]}, code="over_capacity")
+
+
+def _check_notice(first: Occurrence, policy, calendar, now: datetime) -> None:
+    """The station's rule: book at least three working days ahead (official calendar, 调休 included)."""
+    today = to_station_time(now).date()
+    earliest = calendar.earliest_bookable_date(today, policy.notice_working_days)
+    if to_station_time(first.start).date() < earliest:
+        raise Refused(f"须提前{policy.notice_working_days}个工作日预约,最早可约{earliest.isoformat()} "
+                      f"Book at least {policy.notice_working_days} working days ahead: the earliest date is "
+                      f"{earliest.isoformat()}.", {"start": [f"earliest bookable date is {earliest.isoformat()}"]},
+                      code="notice_period")
+
+
+def expand_occurrences(data: dict, policy) -> list[Occurrence]:
+    """The request's occurrences: one, or a weekly/monthly series (same local time each time)."""
+    start, end = data["start"], data["end"]
+    if end <= start:
+        raise Refused("结束时间须晚于开始时间 The end must be after the start.", {"end": ["must be after start"]})
+    recurrence = data.get("recurrence")
+    if not recurrence:
+        return [Occurrence(start, end)]
+    local_start, duration = to_station_time(start), end - start
+    count, until = recurrence.get("count"), recurrence.get("until")
+    occurrences, step = [], 0
+    while len(occurrences) < (count or policy.max_occurrences + 1):
+        moment = _shifted(local_start, recurrence["frequency"], step)
+        step += 1
+        if moment is None:  # a monthly date the month does not have (the 31st)
+            continue
+        if until is not None and moment.date() > until:
+            break
+        occurrences.append(Occurrence(moment, moment + duration))
+        if step > 10 * policy.max_occurrences:
+            break
+    if len(occurrences) > policy.max_occurrences:
+        raise Refused(f"一次最多预约{policy.max_occurrences}次 At most {policy.max_occurrences} occurrences.",
+                      {"recurrence": [f"more than {policy.max_occurrences} occurrences"]}, code="too_many_occurrences")
+    return occurrences
+
+
+def _shifted(local_start: datetime, frequency: str, step: int) -> datetime | None:
+    if frequency == "weekly":
+        day = local_start.date() + timedelta(weeks=step)
+    else:
+        month_index = local_start.month - 1 + step
+        try:
+            day = date(local_start.year + month_index // 12, month_index % 12 + 1, local_start.day)
+        except ValueError:
+            return None
+    return datetime.combine(day, local_start.timetz().replace(tzinfo=None), tzinfo=STATION_TZ)
+
+
+def _split_conflicts(session, venue, occurrences, calendar):
+    free, conflicts = [], []
+    for occurrence in occurrences:
+        day = to_station_time(occurrence.start).date()
+        taken = holding_bookings(session, venue.id, occurrence.start, occurrence.end) or [
+            s for s in station_sessions(venue, day, calendar) if s.overlaps(occurrence.start, occurrence.end)]
+        (conflicts if taken else free).append(occurrence)
+    return free, conflicts
+
+
+def _check_quota(session, organization, occurrences, policy) -> None:
+    """At most N bookings and H hours per calendar month, per organisation (station time)."""
+    by_month = {}
+    for o in occurrences:
+        by_month.setdefault(to_station_time(o.start).strftime("%Y-%m"), []).append(o)
+    for month, new in by_month.items():
+        first = datetime.strptime(month, "%Y-%m").replace(tzinfo=STATION_TZ)
+        after = (first + timedelta(days=32)).replace(day=1)
+        existing = session.execute(select(Booking.start, Booking.end).where(
+            Booking.organization_id == organization.id, Booking.status.in_(QUOTA_STATUSES),
+            Booking.start >= first, Booking.start < after)).all()
+        count = len(existing) + len(new)
+        hours = (sum((e.end - e.start).total_seconds() for e in existing)
+                 + sum((o.end - o.start).total_seconds() for o in new)) / 3600
+        if count > policy.monthly_bookings or hours > policy.monthly_hours:
+            raise Refused(f"超出本月预约额度(每月{policy.monthly_bookings}次、{policy.monthly_hours}小时) "
+                          f"Over the monthly quota for {month}: {policy.monthly_bookings} bookings and "
+                          f"{policy.monthly_hours} hours per organisation.",
+                          {"organization_id": [f"{month}: {count} bookings, {hours:g} hours"]}, code="quota")
+
+
+def _store(session, venue, organization, data, occurrences, actor, key) -> list[Booking]:
+    series_id = str(uuid.uuid4()) if data.get("recurrence") else None
+    contact = data["contact"]
+    bookings = []
+    for index, occurrence in enumerate(occurrences):
+        booking = Booking(
+            venue=venue, organization=organization, start=occurrence.start, end=occurrence.end,
+            title=data["title"], attendees=data["attendees"], contact_name=contact["name"],
+            contact_phone=contact["phone"], contact_email=contact.get("email"), status=PENDING_REVIEW,
+            idempotency_key=key if index == 0 else None, series_id=series_id, created_by=actor,
+        )
+        session.add(booking)
+        record_status(session, booking, None, PENDING_REVIEW, actor, "request received")
+        bookings.append(booking)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # PostgreSQL's exclusion constraint caught a concurrent request
+        raise Conflict(f"该时段已被预约 {venue.name_en} is already booked at that time.",
+                       {"start": ["taken by a concurrent request"]}, code="conflict") from exc
+    return bookings
+
+
+def record_status(session, booking, from_status, to_status, actor, reason) -> None:
+    session.add(BookingStatusChange(booking=booking, from_status=from_status, to_status=to_status,
+                                    actor=actor, reason=reason))
+
+
+def review_request_payload(session, bookings: list[Booking], now, policy) -> dict:
+    first, organization = bookings[0], bookings[0].organization
+    credit = integrity.credit_summary(session, organization, now, policy)
+    payload = {
+        "v": contracts.CONTRACT_VERSION,
+        "idempotency_key": f"booking:{first.id}:review",
+        "booking_id": first.id,
+        "venue": {"id": first.venue.id, "code": first.venue.code, "name": first.venue.name_zh},
+        "organization": {"id": organization.id, "name": organization.name, "credit_score": credit["credit_score"],
+                         "recent_violations": credit["recent_violations"]},
+        "start": first.start.isoformat(),
+        "end": first.end.isoformat(),
+        "title": first.title,
+        "attendees": first.attendees,
+        "contact": {"name": first.contact_name, "phone": first.contact_phone, "email": first.contact_email},
+    }
+    if first.series_id:
+        payload["series"] = {"id": first.series_id, "occurrences": [
+            {"booking_id": b.id, "start": b.start.isoformat(), "end": b.end.isoformat()} for b in bookings]}
+    return payload
+
+
+def series_bookings(session, booking: Booking) -> list[Booking]:
+    if booking.series_id is None:
+        return [booking]
+    return session.scalars(select(Booking).where(Booking.series_id == booking.series_id).order_by(Booking.start)).all()
+
+
+def get_booking(session, booking_id: int) -> Booking:
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound(f"没有这个预约 No booking {booking_id}.")
+    return booking

@@ -1,0 +1,100 @@
+"""When a venue can be used: opening hours, the station's own sessions, and
+what is free or busy on a day."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from services.booking.models import Booking, Venue
+from services.booking.seed_data import STATION_HELD
+from shared.errors import Refused
+from shared.timefmt import STATION_TZ, to_station_time
+
+HOLDING_STATUSES = ("pending_review", "approved", "checked_in")
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime
+    end: datetime
+    kind: str = "free"  # free | booked | station
+    title: str | None = None
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        return self.start < end and start < self.end
+
+
+def _at(day: date, hhmm: str) -> datetime:
+    hour, minute = map(int, hhmm.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=STATION_TZ)
+
+
+def opening_intervals(venue: Venue, day: date) -> list[Interval]:
+    return [Interval(_at(day, a), _at(day, b)) for a, b in venue.opening_hours.get(str(day.weekday()), [])]
+
+
+def check_opening_hours(venue: Venue, start: datetime, end: datetime) -> None:
+    day = to_station_time(start).date()
+    if not any(i.start <= start and end <= i.end for i in opening_intervals(venue, day)):
+        hours = ", ".join(f"{a}–{b}" for a, b in venue.opening_hours.get(str(day.weekday()), [])) or "closed"
+        raise Refused(f"须在开放时间内 {venue.name_en} is open {hours} on {day.isoformat()}.",
+                      {"start": [f"outside the opening hours ({hours})"]}, code="outside_opening_hours")
+
+
+def check_duration(venue: Venue, start: datetime, end: datetime) -> None:
+    minutes = (end - start).total_seconds() / 60
+    if not venue.min_minutes <= minutes <= venue.max_minutes:
+        raise Refused(f"每次预约须在{venue.min_minutes}至{venue.max_minutes}分钟之间 "
+                      f"A booking of {venue.name_en} lasts {venue.min_minutes}–{venue.max_minutes} minutes.",
+                      {"end": [f"the booking lasts {minutes:.0f} minutes"]}, code="duration")
+
+
+def station_sessions(venue: Venue, day: date, calendar) -> list[Interval]:
+    """The station's own recurring sessions, e.g. the after-school class 16:30–19:00 on school days."""
+    sessions = []
+    for held in STATION_HELD:
+        if held["venue_code"] != venue.code or day.weekday() not in held["weekdays"]:
+            continue
+        # School days follow the official working-day calendar (make-up days included).
+        if held.get("school_days_only") and not calendar.is_working_day(day):
+            continue
+        sessions.append(Interval(_at(day, held["start"]), _at(day, held["end"]), "station",
+                                 f"{held['title_zh']} {held['title_en']}"))
+    return sessions
+
+
+def holding_bookings(session, venue_id: int, start: datetime, end: datetime):
+    return session.scalars(select(Booking).where(
+        Booking.venue_id == venue_id, Booking.status.in_(HOLDING_STATUSES),
+        Booking.start < end, Booking.end > start,
+    ).order_by(Booking.start)).all()
+
+
+def busy_intervals(session, venue: Venue, day: date, calendar) -> list[Interval]:
+    day_start = datetime.combine(day, time(0), tzinfo=STATION_TZ)
+    booked = [Interval(b.start, b.end, "booked") for b in holding_bookings(session, venue.id, day_start,
+                                                                          day_start + timedelta(days=1))]
+    return sorted(booked + station_sessions(venue, day, calendar), key=lambda i: i.start)
+
+
+def free_intervals(opening: list[Interval], busy: list[Interval]) -> list[Interval]:
+    free = []
+    for window in opening:
+        cursor = window.start
+        for b in busy:
+            if b.end <= cursor or b.start >= window.end:
+                continue
+            if b.start > cursor:
+                free.append(Interval(cursor, b.start))
+            cursor = max(cursor, b.end)
+        if cursor < window.end:
+            free.append(Interval(cursor, window.end))
+    return free
+
+
+def availability(session, venue: Venue, day: date, calendar) -> dict:
+    busy = busy_intervals(session, venue, day, calendar)
+    return {"venue_id": venue.id, "date": day, "bookable": venue.bookable,
+            "free": free_intervals(opening_intervals(venue, day), busy) if venue.bookable else [],
+            "busy": busy}

@@ -1,0 +1,55 @@
+"""The booking rules' numbers, from the environment (defaults in README.md).
+
+The station's integrity (诚信) rules: bookers who do not keep their bookings
+lose points; repeated violations suspend their booking rights for a while;
+points come back over time.
+"""
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class BookingPolicy:
+    notice_working_days: int = 3
+    monthly_bookings: int = 4
+    monthly_hours: int = 20
+    max_occurrences: int = 52
+    check_in_before_minutes: int = 15
+    check_in_after_minutes: int = 30
+    start_score: int = 100
+    late_cancellation_points: int = -5
+    late_cancellation_hours: int = 24
+    no_show_points: int = -10
+    violations_to_suspend: int = 3
+    violation_window_days: int = 90
+    suspension_days: int = 30
+    monthly_recovery_points: int = 2
+
+    ENV = {
+        "notice_working_days": "BOOKING_NOTICE_WORKING_DAYS",
+        "monthly_bookings": "BOOKING_MONTHLY_QUOTA",
+        "monthly_hours": "BOOKING_MONTHLY_HOURS",
+        "max_occurrences": "BOOKING_MAX_OCCURRENCES",
+        "check_in_before_minutes": "BOOKING_CHECK_IN_BEFORE_MINUTES",
+        "check_in_after_minutes": "BOOKING_CHECK_IN_AFTER_MINUTES",
+        "start_score": "CREDIT_START_SCORE",
+        "late_cancellation_points": "CREDIT_LATE_CANCELLATION_POINTS",
+        "late_cancellation_hours": "CREDIT_LATE_CANCELLATION_HOURS",
+        "no_show_points": "CREDIT_NO_SHOW_POINTS",
+        "violations_to_suspend": "CREDIT_VIOLATIONS_TO_SUSPEND",
+        "violation_window_days": "CREDIT_VIOLATION_WINDOW_DAYS",
+        "suspension_days": "CREDIT_SUSPENSION_DAYS",
+        "monthly_recovery_points": "CREDIT_MONTHLY_RECOVERY_POINTS",
+    }
+
+    @classmethod
+    def from_env(cls, environ: dict) -> "BookingPolicy":
+        values = {}
+        for f in fields(cls):
+            name = cls.ENV[f.name]
+            if name in environ:
+                try:
+                    values[f.name] = int(environ[name])
+                except ValueError:
+                    raise ValueError(f"{name} must be a whole number, not {environ[name]!r}") from None
+        return cls(**values)
