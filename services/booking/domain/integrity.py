@@ -84,7 +84,7 @@ def recover_monthly_credit(session, now: datetime, policy) -> int:
     previous_start = (month_start - timedelta(days=1)).replace(day=1)
     period = previous_start.strftime("%Y-%m")
     recovered = 0
-    for organization in session.scalars(select(Organization).where(Organization.created_at < previous_start)):
+    for organization in session.scalars(select(Organization)):
         score = credit_score(session, organization.id, policy)
         if score >= policy.start_score:
             continue

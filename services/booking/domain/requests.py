@@ -172,7 +172,7 @@ def _check_quota(session, organization, occurrences, policy) -> None:
 
 def _store(session, venue, organization, data, occurrences, actor, key) -> list[Booking]:
     series_id = str(uuid.uuid4()) if data.get("recurrence") else None
-    contact = data["contact"]
+    contact, venue_name = data["contact"], venue.name_en  # read now: a failed flush expires the objects
     bookings = []
     for index, occurrence in enumerate(occurrences):
         booking = Booking(
@@ -187,7 +187,7 @@ def _store(session, venue, organization, data, occurrences, actor, key) -> list[
     try:
         session.flush()
     except IntegrityError as exc:  # PostgreSQL's exclusion constraint caught a concurrent request
-        raise Conflict(f"该时段已被预约 {venue.name_en} is already booked at that time.",
+        raise Conflict(f"该时段已被预约 {venue_name} is already booked at that time.",
                        {"start": ["taken by a concurrent request"]}, code="conflict") from exc
     return bookings
 

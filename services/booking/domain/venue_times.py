@@ -54,10 +54,11 @@ def station_sessions(venue: Venue, day: date, calendar) -> list[Interval]:
     """The station's own recurring sessions, e.g. the after-school class 16:30–19:00 on school days."""
     sessions = []
     for held in STATION_HELD:
-        if held["venue_code"] != venue.code or day.weekday() not in held["weekdays"]:
+        if held["venue_code"] != venue.code:
             continue
-        # School days follow the official working-day calendar (make-up days included).
-        if held.get("school_days_only") and not calendar.is_working_day(day):
+        # School days follow the official working-day calendar: a make-up Sunday has class, a holiday not.
+        held_today = calendar.is_working_day(day) if held.get("school_days_only") else day.weekday() in held["weekdays"]
+        if not held_today:
             continue
         sessions.append(Interval(_at(day, held["start"]), _at(day, held["end"]), "station",
                                  f"{held['title_zh']} {held['title_en']}"))

@@ -1,0 +1,55 @@
+"""Free and busy time for a day, and the venue's calendar feed."""
+
+from icalendar import Calendar
+
+from tests.conftest import auth, make_booking
+
+
+def test_a_school_day_shows_the_after_school_class_as_busy(station):
+    response = station.client("booking").get("/venues/5/availability?date=2026-03-10", headers=auth("resident"))
+    assert response.status_code == 200
+    body = response.json
+    assert body["busy"] == [{"start": "2026-03-10T16:30:00+08:00", "end": "2026-03-10T19:00:00+08:00",
+                             "kind": "station", "title": "四点半课堂 After-school class"}]
+    assert body["free"] == [{"start": "2026-03-10T08:30:00+08:00", "end": "2026-03-10T16:30:00+08:00"},
+                            {"start": "2026-03-10T19:00:00+08:00", "end": "2026-03-10T21:00:00+08:00"}]
+
+
+def test_a_make_up_working_sunday_is_a_school_day_and_a_holiday_is_not(station):
+    client = station.client("booking")
+    sunday = client.get("/venues/5/availability?date=2026-09-20", headers=auth("resident")).json
+    holiday = client.get("/venues/5/availability?date=2026-10-02", headers=auth("resident")).json
+    assert [b["kind"] for b in sunday["busy"]] == ["station"]
+    assert holiday["busy"] == []
+
+
+def test_a_pending_booking_is_busy_and_splits_the_free_time(station):
+    body = make_booking(venue_id=2, start="2027-06-08T10:00:00+08:00", end="2027-06-08T12:00:00+08:00")
+    assert station.client("booking").post("/bookings", json=body, headers=auth("staff")).status_code == 201
+    day = station.client("booking").get("/venues/2/availability?date=2027-06-08", headers=auth("resident")).json
+    assert {"start": "2027-06-08T10:00:00+08:00", "end": "2027-06-08T12:00:00+08:00", "kind": "booked",
+            "title": None} in day["busy"]
+    assert {"start": "2027-06-08T08:30:00+08:00", "end": "2027-06-08T10:00:00+08:00"} in day["free"]
+
+
+def test_availability_needs_a_date(station):
+    response = station.client("booking").get("/venues/2/availability", headers=auth("resident"))
+    assert response.status_code == 422 and "date" in response.json["error"]["fields"]
+
+
+def test_the_calendar_feed_is_valid_icalendar_with_approved_bookings_only(station):
+    from shared import contracts
+    from services.booking.domain.lifecycle import apply_review_decision
+
+    client = station.client("booking")
+    approved = client.post("/bookings", headers=auth("staff"), json=make_booking(venue_id=6, title="党课 Party class")).json
+    client.post("/bookings", headers=auth("staff"), json=make_booking(venue_id=6, title="还在审核 pending"))
+    with station.database("booking").transaction() as session:
+        apply_review_decision(session, {"booking_id": approved["id"], "decision": "approve", "reason": None,
+                                        "decided_by": "staff", "v": contracts.CONTRACT_VERSION})
+    response = client.get("/venues/6/calendar.ics", headers=auth("resident"))
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(response.data)
+    events = [c for c in calendar.walk("VEVENT")]
+    assert [str(e["summary"]) for e in events] == ["党课 Party class"]
+    assert events[0]["uid"] == f"booking-{approved['id']}@yizhan"
