@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean
+.PHONY: run test bench install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 ## The whole suite: real Redis, real workers, SQLite and (when reachable) PostgreSQL.
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Load figures beside a bare-Flask baseline from the same run; writes docs/benchmarks.md.
+bench: $(STAMP)
+	$(BIN)/python bench/http_bench.py --seconds 10 --output docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

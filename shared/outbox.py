@@ -48,32 +48,44 @@ class OutboxRelay:
         self.database = database
         self.celery_app = celery_app
         self.outbox = database.infrastructure.outbox
+        self._local = threading.local()
 
     def _connection(self):
-        """A connection that fails at once when Redis is away, instead of
-        retrying for broker_connection_timeout: the relay will try again."""
-        options = {**self.celery_app.conf.broker_transport_options, "max_retries": 0}
-        return self.celery_app.connection_for_write(transport_options=options)
+        """This thread's broker connection, kept between publishes. It fails at once
+        when Redis is away, instead of retrying for broker_connection_timeout: the
+        relay will try again."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            options = {**self.celery_app.conf.broker_transport_options, "max_retries": 0}
+            connection = self._local.connection = self.celery_app.connection_for_write(transport_options=options)
+        return connection
+
+    def _drop_connection(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:  # closing a broken connection may fail too; it is gone either way
+                pass
 
     def _publish_rows(self, rows) -> int:
         """Publish in order; stop at the first failure (Redis is down) and say why."""
-        if not rows:
-            return 0
         published = 0
-        with self._connection() as connection:
-            for row in rows:
-                if not self._publish(connection, row):
-                    break
-                row.published_at = utcnow()
-                published += 1
+        for row in rows:
+            if not self._publish(row):
+                break
+            row.published_at = utcnow()
+            published += 1
         return published
 
-    def _publish(self, connection, row) -> bool:
+    def _publish(self, row) -> bool:
         try:
             self.celery_app.send_task(row.task_name, args=[row.payload], task_id=row.id,
-                                      headers=row.headers or {}, retry=False, connection=connection)
+                                      headers=row.headers or {}, retry=False, connection=self._connection())
             return True
         except Exception as exc:  # kombu raises many kinds; all mean "try later"
+            self._drop_connection()
             row.attempts += 1
             row.last_error = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("outbox: could not publish %s (%s); will retry", row.task_name, row.last_error)
