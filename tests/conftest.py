@@ -21,6 +21,19 @@ from yizhan.smtp_sink import start_sink
 TEST_SECRET = "test-secret-0123456789abcdef0123456789"
 POSTGRES_ADMIN_URL = os.environ.get("YIZHAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _slots = itertools.count()
+# Stations sharing the test Redis must not hear each other's tasks: each running
+# station gets a database number of its own; in-process stations publish to 15, which no worker reads.
+_redis_databases = itertools.cycle(range(1, 15))
+UNREAD_REDIS_DATABASE = 15
+
+
+def redis_database(url: str, number: int) -> str:
+    return f"{url.rsplit('/', 1)[0]}/{number}"
+
+
+def isolated_redis_url(url: str) -> str:
+    """A Redis database for one running station, apart from every other station's."""
+    return redis_database(url, next(_redis_databases))
 
 
 # --- infrastructure ---------------------------------------------------------------------------
@@ -135,7 +148,8 @@ def station(backend, work_dir, redis_server):
     directory = work_dir / uuid.uuid4().hex[:8]
     directory.mkdir()
     databases = FreshDatabases(backend, directory)
-    station = Station(station_environment(redis_server.url, databases.urls, directory, free_port()), databases)
+    redis_url = redis_database(redis_server.url, UNREAD_REDIS_DATABASE)
+    station = Station(station_environment(redis_url, databases.urls, directory, free_port()), databases)
     yield station
     station.dispose()
     station.databases.drop()
@@ -191,7 +205,7 @@ def launched_station(backend, work_dir, redis_url, services=SERVICES):
 
 @pytest.fixture(scope="module")
 def running_station(backend, work_dir, redis_server):
-    with launched_station(backend, work_dir, redis_server.url) as station:
+    with launched_station(backend, work_dir, isolated_redis_url(redis_server.url)) as station:
         yield station
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.conftest import auth, launched_station, make_booking
+from tests.conftest import auth, isolated_redis_url, launched_station, make_booking
 
 pytestmark = pytest.mark.e2e
 RACERS = 20
@@ -16,7 +16,7 @@ RACERS = 20
 
 @pytest.fixture(scope="module")
 def booking_api(backend, work_dir, redis_server):
-    with launched_station(backend, work_dir, redis_server.url, services=("booking",)) as station:
+    with launched_station(backend, work_dir, isolated_redis_url(redis_server.url), services=("booking",)) as station:
         yield station
 
 
