@@ -86,3 +86,26 @@ def test_the_catalogue_lists_every_station_venue(station):
     indoor = sum(v["area_m2"] for v in page["items"] if v["location"] == "indoor")
     square = sum(v["area_m2"] for v in page["items"] if v["location"] == "square")
     assert (indoor, square) == (92, 2833)
+
+
+def test_an_organisation_cancels_its_own_booking_and_no_other(station):
+    client = station.client("booking")
+    booking = post(station, make_booking(organization_id=2), role="org", org=2).json
+    assert client.post(f"/bookings/{booking['id']}/cancel", json={}, headers=auth("org", 3)).status_code == 403
+    assert client.post(f"/bookings/{booking['id']}/cancel", json={}, headers=auth("resident")).status_code == 403
+    done = client.post(f"/bookings/{booking['id']}/cancel", json={"reason": "改期"}, headers=auth("org", 2))
+    assert done.status_code == 200 and done.json["status"] == "cancelled"
+    again = client.post(f"/bookings/{booking['id']}/cancel", json={}, headers=auth("org", 2))
+    assert again.status_code == 409 and again.json["error"]["code"] == "invalid_transition"
+
+
+def test_checking_in_a_pending_booking_is_a_conflict_naming_the_status(station):
+    booking = post(station, make_booking()).json
+    response = station.client("booking").post(f"/bookings/{booking['id']}/check-in", headers=auth("staff"))
+    assert response.status_code == 409 and response.json["error"]["fields"]["status"] == ["pending_review"]
+
+
+def test_residents_read_the_catalogue_but_not_the_bookings(station):
+    client = station.client("booking")
+    assert client.get("/venues/3/availability?date=2027-01-05", headers=auth("resident")).status_code == 200
+    assert client.get("/bookings", headers=auth("resident")).status_code == 403

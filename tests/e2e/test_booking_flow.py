@@ -74,3 +74,17 @@ def test_another_system_books_by_task_and_finds_the_outcome_by_its_key(running_s
     assert no["status"] == "refused" and "attendees" in no["fields"] and no["booking_id"] is None
     assert station.http("booking", "GET", "/booking-requests/never-sent", role="system").status_code == 404
     client.close()
+
+
+def test_cancelling_a_pending_request_withdraws_its_review_at_the_desk(running_station):
+    station = running_station
+    booking = station.http("booking", "POST", "/bookings", role="org", org=2,
+                           json=make_booking(organization_id=2)).json()
+    wait_until(lambda: [r for r in station.http("desk", "GET", "/reviews?status=open&per_page=100").json()["items"]
+                        if r["booking_id"] == booking["id"]], 30, 0.3, "the review")
+    cancelled = station.http("booking", "POST", f"/bookings/{booking['id']}/cancel", role="org", org=2,
+                             json={"reason": "改期 postponed"})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    withdrawn = wait_until(lambda: [r for r in station.http("desk", "GET", "/reviews?status=withdrawn&per_page=100")
+                                    .json()["items"] if r["booking_id"] == booking["id"]], 30, 0.3, "the withdrawal")
+    assert withdrawn[0]["reason"] == "改期 postponed"
