@@ -20,6 +20,7 @@ REQUEUE_STUCK_MESSAGES = "notify.requeue_stuck_messages"
 SWEEP_ATTENDANCE = "booking.sweep_attendance"
 QUEUE_REMINDERS = "booking.queue_reminders"
 RECOVER_CREDIT = "booking.recover_credit"
+SEND_STAFF_DIGEST = "desk.send_staff_digest"
 
 
 class Contract(Schema):
@@ -167,6 +168,7 @@ CONTRACTS = {
     SWEEP_ATTENDANCE: Sweep,
     QUEUE_REMINDERS: Sweep,
     RECOVER_CREDIT: Sweep,
+    SEND_STAFF_DIGEST: Sweep,
 }
 PUBLIC_TASKS = (REVIEW_BOOKING, APPLY_REVIEW_DECISION, SEND_MESSAGE, WITHDRAW_REVIEW, CREATE_TICKET, REQUEST_BOOKING)
 

@@ -4,6 +4,8 @@ Run exactly one. Each entry posts a task with a plain `{"v": 1}` payload; the
 worker that owns the queue does the work in its own database.
 """
 
+from celery.schedules import crontab
+
 from shared import contracts
 from shared.celery_app import make_celery
 from shared.logs import configure_logging
@@ -15,6 +17,9 @@ celery = make_celery("scheduler", settings)
 SWEEP = [{"v": contracts.CONTRACT_VERSION}]
 
 celery.conf.beat_schedule = {
+    # The staff's morning digest of open and overdue reviews and tickets (celery's timezone is Asia/Shanghai).
+    "staff-digest": {"task": contracts.SEND_STAFF_DIGEST, "schedule": crontab(hour=8, minute=30), "args": SWEEP,
+                     "options": {"expires": 3600}},
     # No-shows 30 minutes after the start, completions after the end (booking's integrity rules).
     "sweep-attendance": {"task": contracts.SWEEP_ATTENDANCE, "schedule": 60.0, "args": SWEEP,
                          "options": {"expires": 55}},

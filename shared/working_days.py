@@ -135,6 +135,11 @@ class WorkingCalendar:
             log.warning("calendar file %s: entries for %s are ignored, chinesecalendar %s has that year's schedule",
                         self.calendar_file, year, chinese_calendar.__version__)
 
+    @classmethod
+    def from_environ(cls, environ) -> "WorkingCalendar":
+        """The calendar a service uses, from YIZHAN_CALENDAR_FILE in its settings' environment."""
+        return cls(environ.get(CALENDAR_FILE_ENV) or None)
+
     def is_working_day(self, day: date) -> bool:
         _require_plain_date(day)
         if package_covers(day.year):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from services.booking.policy import BookingPolicy
-from shared.working_days import CALENDAR_FILE_ENV, WorkingCalendar
+from shared.working_days import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class BookingContext:
 def extend(app, settings) -> None:
     app.extensions["booking"] = BookingContext(
         policy=BookingPolicy.from_env(settings.environ),
-        calendar=WorkingCalendar(settings.environ.get(CALENDAR_FILE_ENV) or None),
+        calendar=WorkingCalendar.from_environ(settings.environ),
     )
 
 

@@ -75,6 +75,54 @@ TEMPLATES = {
         email_subject="Booking suspended",
         email_body="Hello,\n\n{organization} had 3 violations within 90 days; under the station's integrity rules booking is suspended until {until}. Credit: {score}.\n\nHuaken community service station",
     ),
+    ("ticket_accepted", "zh-CN"): dict(
+        sms_body="【驿站】您的{errand}事项已受理(工单{ticket_id}),预计{due_date}前办结。",
+        email_subject="代办事项已受理:{errand}",
+        email_body="您好,\n\n您的{errand}事项已受理,工单号{ticket_id},预计{due_date}前办结。\n\n华垦社区党群服务驿站",
+    ),
+    ("ticket_accepted", "en"): dict(
+        sms_body="[Yizhan] Your {errand} errand is accepted (ticket {ticket_id}); expected done by {due_date}.",
+        email_subject="Errand accepted: {errand}",
+        email_body="Hello,\n\nYour {errand} errand is accepted as ticket {ticket_id}; we expect to finish it by {due_date}.\n\nHuaken community service station",
+    ),
+    ("ticket_waiting", "zh-CN"): dict(
+        sms_body="【驿站】您的{errand}事项(工单{ticket_id})还需补充:{missing}。请带到驿站便民代办柜台。",
+        email_subject="请补充材料:{errand}",
+        email_body="您好,\n\n您的{errand}事项(工单{ticket_id})还需补充以下材料:{missing}。\n请带到驿站便民代办柜台。\n\n华垦社区党群服务驿站",
+    ),
+    ("ticket_waiting", "en"): dict(
+        sms_body="[Yizhan] Your {errand} errand (ticket {ticket_id}) needs: {missing}. Please bring it to the service counter.",
+        email_subject="Documents needed: {errand}",
+        email_body="Hello,\n\nYour {errand} errand (ticket {ticket_id}) still needs: {missing}.\nPlease bring it to the station's service counter.\n\nHuaken community service station",
+    ),
+    ("ticket_done", "zh-CN"): dict(
+        sms_body="【驿站】您的{errand}事项(工单{ticket_id})已办结。感谢您的耐心。",
+        email_subject="代办事项已办结:{errand}",
+        email_body="您好,\n\n您的{errand}事项(工单{ticket_id})已办结。感谢您的耐心。\n\n华垦社区党群服务驿站",
+    ),
+    ("ticket_done", "en"): dict(
+        sms_body="[Yizhan] Your {errand} errand (ticket {ticket_id}) is done. Thank you for your patience.",
+        email_subject="Errand done: {errand}",
+        email_body="Hello,\n\nYour {errand} errand (ticket {ticket_id}) is done. Thank you for your patience.\n\nHuaken community service station",
+    ),
+    ("ticket_rejected", "zh-CN"): dict(
+        sms_body="【驿站】很抱歉,您的{errand}事项(工单{ticket_id})无法办理,原因:{reason}。",
+        email_subject="代办事项无法办理:{errand}",
+        email_body="您好,\n\n很抱歉,您的{errand}事项(工单{ticket_id})无法办理。\n原因:{reason}\n\n华垦社区党群服务驿站",
+    ),
+    ("ticket_rejected", "en"): dict(
+        sms_body="[Yizhan] Sorry, your {errand} errand (ticket {ticket_id}) cannot be done: {reason}.",
+        email_subject="Errand not possible: {errand}",
+        email_body="Hello,\n\nSorry, your {errand} errand (ticket {ticket_id}) cannot be done.\nReason: {reason}\n\nHuaken community service station",
+    ),
+    ("staff_digest", "zh-CN"): dict(
+        email_subject="驿站每日待办 {date}:审核{open_reviews}件(逾期{overdue_reviews}),工单预警{flagged_tickets}件",
+        email_body="今日待办 {date}\n\n待审核预约:{open_reviews} 件,其中逾期 {overdue_reviews} 件\n进行中工单:{open_tickets} 件,即将到期或逾期 {flagged_tickets} 件\n\n{details}\n",
+    ),
+    ("staff_digest", "en"): dict(
+        email_subject="Station digest {date}: {open_reviews} reviews ({overdue_reviews} overdue), {flagged_tickets} tickets flagged",
+        email_body="Digest for {date}\n\nOpen booking reviews: {open_reviews}, overdue: {overdue_reviews}\nOpen tickets: {open_tickets}, due soon or overdue: {flagged_tickets}\n\n{details}\n",
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.contracts import CreateTicket
 from shared.http_schemas import PageArgs, StationDateTime, page_schema
 
 
@@ -17,6 +18,8 @@ class ReviewSchema(Schema):
     attendees = fields.Integer()
     series = fields.Dict(allow_none=True, metadata={"description": "every occurrence of a recurring request"})
     opened_at = StationDateTime()
+    due_date = fields.Date(metadata={"description": "decide by the end of this day: one working day"})
+    overdue = fields.Boolean()
     decided_at = StationDateTime(allow_none=True)
     decided_by = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
@@ -37,3 +40,98 @@ class DecisionSchema(Schema):
 
 
 ReviewPage = page_schema(ReviewSchema, "ReviewPage")
+
+
+class TicketTypeSchema(Schema):
+    code = fields.String()
+    name_zh = fields.String(required=True, validate=validate.Length(1, 100))
+    name_en = fields.String(required=True, validate=validate.Length(1, 100))
+    documents_zh = fields.List(fields.String(validate=validate.Length(1, 200)), required=True)
+    documents_en = fields.List(fields.String(validate=validate.Length(1, 200)), required=True)
+    limit_working_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 90))
+    active = fields.Boolean(load_default=True)
+
+
+class TicketTypeUpdateSchema(TicketTypeSchema):
+    class Meta:
+        exclude = ("code",)
+
+
+class TicketCreateSchema(CreateTicket):
+    """The body of `POST /tickets`: the desk.create_ticket contract, with the key optional and no version."""
+
+    class Meta:
+        exclude = ("v",)
+
+    idempotency_key = fields.String(load_default=None, validate=validate.Length(1, 200))
+
+
+class TicketEventSchema(Schema):
+    kind = fields.String()
+    actor = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    text = fields.String(allow_none=True)
+    at = StationDateTime()
+
+
+class ResidentViewSchema(Schema):
+    name = fields.String()
+    phone = fields.String()
+    email = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True)
+
+
+class TicketSchema(Schema):
+    id = fields.Integer()
+    type = fields.String(attribute="type_code")
+    type_name = fields.Function(lambda t: f"{t.type.name_zh} {t.type.name_en}")
+    resident = fields.Nested(ResidentViewSchema, attribute="resident_view",
+                             metadata={"description": "phone and ID number masked, except for staff viewing one ticket"})
+    summary = fields.String()
+    status = fields.String()
+    assignee = fields.String(allow_none=True)
+    due_date = fields.Date()
+    flag = fields.String(allow_none=True, metadata={"description": "overdue, due_soon (within one working day) or null"})
+    missing_documents = fields.List(fields.String())
+    created_at = StationDateTime()
+
+
+class TicketDetailSchema(TicketSchema):
+    details = fields.String()
+    rejection_reason = fields.String(allow_none=True)
+    satisfaction = fields.Integer(allow_none=True)
+    follow_up_remark = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(TicketEventSchema))
+
+
+class TicketListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(
+        ["submitted", "accepted", "in_progress", "waiting_on_resident", "done", "rejected"]))
+    type = fields.String()
+    assignee = fields.String()
+    overdue = fields.Boolean(metadata={"description": "true: only tickets due within one working day or overdue"})
+
+
+class TransitionSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["accepted", "in_progress", "waiting_on_resident", "done", "rejected"]))
+    reason = fields.String(load_default=None, validate=validate.Length(max=500))
+    missing_documents = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=None)
+
+
+class AssignSchema(Schema):
+    assignee = fields.String(required=True, validate=validate.Length(1, 100))
+
+
+class NoteSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class FollowUpSchema(Schema):
+    satisfaction = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    remark = fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+TicketPage = page_schema(TicketSchema, "TicketPage")
+TicketTypePage = page_schema(TicketTypeSchema, "TicketTypePage")

@@ -5,12 +5,15 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from services.services_desk.domain.reviews import decide_review, get_review
+from services.services_desk.context import desk_context
+from services.services_desk.domain.reviews import decide_review, get_review, is_overdue, review_due_date
 from services.services_desk.models import ReviewCase
 from services.services_desk.schemas import DecisionSchema, ReviewListArgs, ReviewPage, ReviewSchema
 from shared.auth import requires
+from shared.db import utcnow
 from shared.http_schemas import paginate
 from shared.service_app import current_runtime
+from shared.timefmt import to_station_time
 
 blp = Blueprint("reviews", __name__, url_prefix="/reviews", description="审核 Booking reviews")
 
@@ -25,7 +28,9 @@ class Reviews(MethodView):
         if args.get("status"):
             query = query.where(ReviewCase.status == args["status"])
         with current_runtime().database.reader() as session:
-            return paginate(session, query, args)
+            page = paginate(session, query, args)
+            page["items"] = [with_deadline(case) for case in page["items"]]
+            return page
 
 
 @blp.route("/<int:review_id>")
@@ -34,7 +39,7 @@ class ReviewById(MethodView):
     @blp.response(200, ReviewSchema)
     def get(self, review_id):
         with current_runtime().database.reader() as session:
-            return get_review(session, review_id)
+            return with_deadline(get_review(session, review_id))
 
 
 @blp.route("/<int:review_id>/decision")
@@ -44,4 +49,12 @@ class ReviewDecision(MethodView):
     @blp.response(200, ReviewSchema)
     def post(self, data, review_id):
         with current_runtime().database.transaction() as session:
-            return decide_review(session, review_id, data["decision"], data.get("reason"), actor=g.principal.sub)
+            return with_deadline(decide_review(session, review_id, data["decision"], data.get("reason"),
+                                               actor=g.principal.sub))
+
+
+def with_deadline(case):
+    calendar = desk_context().calendar
+    case.due_date = review_due_date(case, calendar)
+    case.overdue = is_overdue(case, calendar, to_station_time(utcnow()).date())
+    return case

@@ -1,5 +1,7 @@
 """Review cases: opened by booking, decided by staff, withdrawn on cancellation."""
 
+from datetime import date
+
 from sqlalchemy import select
 
 from services.services_desk.models import ReviewCase
@@ -7,6 +9,7 @@ from shared import contracts
 from shared.db import utcnow
 from shared.errors import Conflict, NotFound
 from shared.outbox import enqueue
+from shared.timefmt import to_station_time
 
 OPEN, APPROVED, REJECTED, WITHDRAWN = "open", "approved", "rejected", "withdrawn"
 
@@ -53,6 +56,15 @@ def withdraw_review(session, payload: dict) -> ReviewCase | None:
     case.status = WITHDRAWN
     case.decided_at, case.decided_by, case.reason = utcnow(), "booking", payload["reason"]
     return case
+
+
+def review_due_date(case: ReviewCase, calendar) -> date:
+    """Staff decide within one working day of the request reaching the desk."""
+    return calendar.add_working_days(to_station_time(case.opened_at).date(), 1)
+
+
+def is_overdue(case: ReviewCase, calendar, today: date) -> bool:
+    return case.status == OPEN and today > review_due_date(case, calendar)
 
 
 def get_review(session, review_id: int) -> ReviewCase:
