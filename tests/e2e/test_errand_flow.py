@@ -1,0 +1,51 @@
+"""An errand from another community system, through real workers, to the resident's phone."""
+
+import json
+import uuid
+
+import pytest
+import redis
+
+from shared import contracts
+from tests.processes import wait_until
+from tests.raw_tasks import post_task
+
+pytestmark = pytest.mark.e2e
+
+
+def test_an_errand_posted_by_another_system_is_done_and_the_resident_told_each_step(running_station):
+    station = running_station
+    phone = "13900000088"
+    key = f"street-office-{uuid.uuid4()}"
+    client = redis.Redis.from_url(station.env["REDIS_URL"])
+    post_task(client, contracts.CREATE_TICKET, {
+        "v": 1, "idempotency_key": key, "type": "elderly_subsidy", "summary": "高龄老人补贴申领 Subsidy claim",
+        "resident": {"name": "黄朝安", "phone": phone, "id_number": "11010519491231002X"}, "details": "90岁"})
+    client.close()
+
+    def ticket():
+        items = station.http("desk", "GET", "/tickets?type=elderly_subsidy&per_page=100").json()["items"]
+        return [t for t in items if t["resident"]["phone"] == "139****0088"]
+    found = wait_until(ticket, 30, 0.3, "the ticket")[0]
+    assert found["status"] == "submitted" and found["resident"]["id_number"] == "1101**********002X"
+
+    steps = [("accepted", {}), ("in_progress", {}),
+             ("waiting_on_resident", {"missing_documents": ["老人本人银行卡或存折"]}), ("in_progress", {}), ("done", {})]
+    for status, extra in steps:
+        moved = station.http("desk", "POST", f"/tickets/{found['id']}/transition", json={"status": status, **extra})
+        assert moved.status_code == 200, moved.text
+
+    def texts():
+        path = station.log_dir / "sms.log"
+        lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        return [line["body"] for line in lines if line["to"] == phone]
+    try:
+        bodies = wait_until(lambda: len(texts()) >= 3 and texts(), 30, 0.3, "three SMS to the resident")
+    except AssertionError:
+        print(station.logs())
+        raise
+    assert len(bodies) == 3  # delivered by parallel worker processes, so in any order
+    assert any("已受理" in b and f"工单{found['id']}" in b for b in bodies)
+    assert any("还需补充:老人本人银行卡或存折" in b for b in bodies)
+    assert any("已办结" in b for b in bodies)
+    assert all("11010519491231002X" not in b for b in bodies)
