@@ -21,6 +21,8 @@ SWEEP_ATTENDANCE = "booking.sweep_attendance"
 QUEUE_REMINDERS = "booking.queue_reminders"
 RECOVER_CREDIT = "booking.recover_credit"
 SEND_STAFF_DIGEST = "desk.send_staff_digest"
+RELEASE_HELD_MESSAGES = "notify.release_held_messages"
+PURGE_MESSAGE_BODIES = "notify.purge_message_bodies"
 
 
 class Contract(Schema):
@@ -146,6 +148,8 @@ class SendMessage(KeyedContract):
     params = fields.Dict(keys=fields.String(), load_default=dict)
     locale = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
     urgent = fields.Boolean(load_default=False)
+    # After this moment the message is pointless: not sent, and not held past it for quiet hours.
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class DeliverMessage(Contract):
@@ -169,6 +173,8 @@ CONTRACTS = {
     QUEUE_REMINDERS: Sweep,
     RECOVER_CREDIT: Sweep,
     SEND_STAFF_DIGEST: Sweep,
+    RELEASE_HELD_MESSAGES: Sweep,
+    PURGE_MESSAGE_BODIES: Sweep,
 }
 PUBLIC_TASKS = (REVIEW_BOOKING, APPLY_REVIEW_DECISION, SEND_MESSAGE, WITHDRAW_REVIEW, CREATE_TICKET, REQUEST_BOOKING)
 

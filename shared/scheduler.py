@@ -17,6 +17,12 @@ celery = make_celery("scheduler", settings)
 SWEEP = [{"v": contracts.CONTRACT_VERSION}]
 
 celery.conf.beat_schedule = {
+    # Messages held for quiet hours (22:00–08:00) go out from 08:00: a sweep, not a long countdown.
+    "release-held-messages": {"task": contracts.RELEASE_HELD_MESSAGES, "schedule": 60.0, "args": SWEEP,
+                              "options": {"expires": 55}},
+    # Message texts are purged after the retention period; the metadata stays.
+    "purge-message-bodies": {"task": contracts.PURGE_MESSAGE_BODIES, "schedule": 3600.0, "args": SWEEP,
+                             "options": {"expires": 3500}},
     # The staff's morning digest of open and overdue reviews and tickets (celery's timezone is Asia/Shanghai).
     "staff-digest": {"task": contracts.SEND_STAFF_DIGEST, "schedule": crontab(hour=8, minute=30), "args": SWEEP,
                      "options": {"expires": 3600}},

@@ -111,6 +111,11 @@ def station_environment(redis_url: str, database_urls: dict, var_dir: Path, smtp
         # Most tests book often for one organisation; the quota tests set their own.
         "BOOKING_MONTHLY_QUOTA": "10000",
         "BOOKING_MONTHLY_HOURS": "100000",
+        # Tests run at any hour: no quiet hours unless a test sets them (then with its own clock).
+        "NOTIFY_QUIET_START": "00:00",
+        "NOTIFY_QUIET_END": "00:00",
+        "NOTIFY_SMS_DAILY_CAP": "1000",
+        "NOTIFY_RETRY_BASE_SECONDS": "0.5",
         "PYTHONUNBUFFERED": "1",
     })
     env.update({f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()})
@@ -185,14 +190,15 @@ class RunningStation(Station):
 
 
 @contextmanager
-def launched_station(backend, work_dir, redis_url, services=SERVICES):
+def launched_station(backend, work_dir, redis_url, services=SERVICES, extra_env=None):
     """A RunningStation with its own databases and SMTP sink, stopped on exit."""
     smtp_port = free_port()
     controller, sink = start_sink(smtp_port)
     directory = work_dir / uuid.uuid4().hex[:8]
     directory.mkdir()
     databases = FreshDatabases(backend, directory)
-    station = RunningStation(station_environment(redis_url, databases.urls, directory, smtp_port), databases, sink)
+    env = {**station_environment(redis_url, databases.urls, directory, smtp_port), **(extra_env or {})}
+    station = RunningStation(env, databases, sink)
     try:
         station.start_processes(services, services)
         yield station

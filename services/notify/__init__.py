@@ -1,6 +1,7 @@
-"""The notify service: SMS and e-mail from templates."""
+"""The notify service: SMS and e-mail from templates, with the guarantees residents need."""
 
-from services.notify.api import messages, templates
+from services.notify import context
+from services.notify.api import messages, opt_outs, receipts, templates
 from services.notify.models import INFRASTRUCTURE
 from shared.service_app import ServiceDefinition, create_service_app
 
@@ -9,7 +10,8 @@ SERVICE = ServiceDefinition(
     title="yizhan notify 通知",
     description="SMS and e-mail from templates, with delivery status. 短信与邮件通知。",
     infrastructure=INFRASTRUCTURE,
-    blueprints=[messages.blp, templates.blp],
+    blueprints=[messages.blp, templates.blp, opt_outs.blp, receipts.blp],
+    extend=context.extend,
 )
 
 

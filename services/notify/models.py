@@ -26,6 +26,8 @@ class Template(Base):
     sms_template_code: Mapped[str | None] = mapped_column(String(50))
     email_subject: Mapped[str | None] = mapped_column(String(200))
     email_body: Mapped[str | None] = mapped_column(Text)
+    # HTML for e-mail; when absent the plain text is escaped into paragraphs.
+    email_html: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -39,14 +41,22 @@ class Message(Base):
     locale: Mapped[str] = mapped_column(String(10))
     params: Mapped[dict] = mapped_column(JSON)
     subject: Mapped[str | None] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)  # None once purged after the retention period
+    html_body: Mapped[str | None] = mapped_column(Text)
+    sms_template_code: Mapped[str | None] = mapped_column(String(50))
+    segments: Mapped[int | None]
     urgent: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    # Held for quiet hours until then; None: send as soon as possible.
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider: Mapped[str | None] = mapped_column(String(50))
-    provider_reference: Mapped[str | None] = mapped_column(String(200))
+    provider_reference: Mapped[str | None] = mapped_column(String(200), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # set with each status change
 
     history: Mapped[list["MessageStatusChange"]] = relationship(order_by="MessageStatusChange.id")
 
@@ -58,3 +68,15 @@ class MessageStatusChange(Base):
     status: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OptOut(Base):
+    """A recipient who asked to receive nothing more on a channel (退订)."""
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (UniqueConstraint("recipient", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    channel: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(50))  # api | inbound:<provider>
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from services.notify.domain.templates import TEXTS, placeholders, sms_segments
 from shared.contracts import SendMessage
 from shared.http_schemas import PageArgs, StationDateTime, page_schema
 
@@ -27,14 +28,19 @@ class MessageSchema(Schema):
     template = fields.String()
     locale = fields.String()
     status = fields.String()
+    status_reason = fields.String(allow_none=True, metadata={"description": "why suppressed or failed"})
     provider = fields.String(allow_none=True)
+    segments = fields.Integer(allow_none=True, metadata={"description": "SMS parts this text costs"})
+    urgent = fields.Boolean()
+    send_after = StationDateTime(allow_none=True, metadata={"description": "held for quiet hours until then"})
     created_at = StationDateTime()
     updated_at = StationDateTime()
 
 
 class MessageDetailSchema(MessageSchema):
     subject = fields.String(allow_none=True)
-    body = fields.String()
+    body = fields.String(allow_none=True, metadata={"description": "null once purged after the retention period"})
+    purged_at = StationDateTime(allow_none=True)
     history = fields.List(fields.Nested(StatusChangeSchema))
 
 
@@ -45,12 +51,37 @@ class MessageListArgs(PageArgs):
 
 class TemplateSchema(Schema):
     key = fields.String()
-    locale = fields.String()
-    sms_body = fields.String(allow_none=True)
-    sms_template_code = fields.String(allow_none=True)
-    email_subject = fields.String(allow_none=True)
-    email_body = fields.String(allow_none=True)
+    locale = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
+    sms_body = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1000))
+    sms_template_code = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=50),
+                                      metadata={"description": "the SMS provider's pre-approved template code"})
+    email_subject = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    email_body = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20000))
+    email_html = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=50000))
+    sms_segments = fields.Function(lambda t: sms_segments(t.sms_body) if t.sms_body else None, dump_only=True)
+    placeholders = fields.Function(lambda t: sorted(set().union(*(placeholders(getattr(t, f)) for f in TEXTS))),
+                                   dump_only=True)
+
+
+class TemplateUpdateSchema(TemplateSchema):
+    class Meta:
+        exclude = ("key",)
+
+
+class OptOutSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    recipient = fields.String(required=True, validate=validate.Length(1, 254))
+    channel = fields.String(load_default="sms", validate=validate.OneOf(["sms", "email"]))
+    source = fields.String(dump_only=True)
+    created_at = StationDateTime(dump_only=True)
+
+
+class ReceiptResultSchema(Schema):
+    receipts = fields.Integer()
+    applied = fields.Integer()
+    opt_outs = fields.Integer()
 
 
 MessagePage = page_schema(MessageSchema, "MessagePage")
+OptOutPage = page_schema(OptOutSchema, "OptOutPage")
 TemplatePage = page_schema(TemplateSchema, "TemplatePage")

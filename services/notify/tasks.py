@@ -2,35 +2,45 @@
 
 from celery import shared_task
 
+from services.notify.context import notify_context
 from services.notify.domain import delivery, messages
 from services.notify.providers import TransientError
 from shared import contracts
 from shared.backoff import backoff_seconds
 from shared.celery_app import max_task_delay
 from shared.contract_task import ContractTask
-
-MAX_DELIVERY_RETRIES = 8
+from shared.db import utcnow
 
 
 @shared_task(name=contracts.SEND_MESSAGE, base=ContractTask)
 def send_message(session, payload):
-    messages.accept_message(session, payload)
+    messages.accept_message(session, payload, notify_context().policy)
 
 
-@shared_task(name=contracts.DELIVER_MESSAGE, base=ContractTask, transactional=False, bind=True,
-             max_retries=MAX_DELIVERY_RETRIES)
+@shared_task(name=contracts.DELIVER_MESSAGE, base=ContractTask, transactional=False, bind=True)
 def deliver_message(self, payload):
-    runtime = self.app.flask_app.extensions["yizhan"]
+    runtime, context = self.app.flask_app.extensions["yizhan"], notify_context()
+    policy = context.policy
     try:
-        delivery.deliver(runtime.database, runtime.settings, payload["message_id"])
+        delivery.deliver(runtime.database, runtime.settings, policy, context.circuit, payload["message_id"], utcnow())
     except TransientError as exc:
-        if self.request.retries >= self.max_retries:
+        if self.request.retries >= policy.max_retries:
             delivery.give_up(runtime.database, payload["message_id"], str(exc))
             return
-        raise self.retry(countdown=backoff_seconds(self.request.retries, max_task_delay(self.app)),
-                         exc=exc) from None
+        delay = backoff_seconds(self.request.retries, max_task_delay(self.app), policy.retry_base_seconds)
+        raise self.retry(countdown=delay, exc=exc, max_retries=policy.max_retries) from None
 
 
 @shared_task(name=contracts.REQUEUE_STUCK_MESSAGES, base=ContractTask)
 def requeue_stuck_messages(session, payload):
     messages.requeue_stuck(session)
+
+
+@shared_task(name=contracts.RELEASE_HELD_MESSAGES, base=ContractTask)
+def release_held_messages(session, payload):
+    messages.release_held(session, utcnow())
+
+
+@shared_task(name=contracts.PURGE_MESSAGE_BODIES, base=ContractTask)
+def purge_message_bodies(session, payload):
+    messages.purge_bodies(session, utcnow(), notify_context().policy)

@@ -38,7 +38,8 @@ def apply_review_decision(session, data: dict) -> list[Booking]:
         record_status(session, booking, PENDING_REVIEW, new_status, data["decided_by"], data.get("reason"))
         decided.append(booking)
     if decided:
-        notify_booker(session, decided[0], f"booking_{new_status}", reason=data.get("reason") or "")
+        extra = {"reason": data.get("reason") or ""} if new_status == REJECTED else {}
+        notify_booker(session, decided[0], f"booking_{new_status}", **extra)
     return decided
 
 

@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from services.notify.context import notify_context
 from services.notify.domain.messages import accept_message, get_message
 from services.notify.models import Message
 from services.notify.schemas import MessageDetailSchema, MessageListArgs, MessagePage, MessageRequestSchema
@@ -21,8 +22,9 @@ class Messages(MethodView):
     @blp.arguments(MessageRequestSchema)
     @blp.response(202, MessageDetailSchema)
     def post(self, data):
+        """Send one SMS or e-mail from a template; the same idempotency key returns the first message."""
         with current_runtime().database.transaction() as session:
-            message, _created = accept_message(session, {**data, "v": CONTRACT_VERSION})
+            message, _created = accept_message(session, {**data, "v": CONTRACT_VERSION}, notify_context().policy)
             message.history
             return message
 

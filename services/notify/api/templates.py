@@ -4,8 +4,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from services.notify.domain.templates import TEXTS, check_template_text
 from services.notify.models import Template
-from services.notify.schemas import TemplatePage
+from services.notify.schemas import TemplatePage, TemplateSchema, TemplateUpdateSchema
 from shared.auth import requires
 from shared.http_schemas import PageArgs, paginate
 from shared.service_app import current_runtime
@@ -21,3 +22,21 @@ class Templates(MethodView):
     def get(self, args):
         with current_runtime().database.reader() as session:
             return paginate(session, select(Template).order_by(Template.key, Template.locale), args)
+
+
+@blp.route("/<key>")
+class TemplateByKey(MethodView):
+    @requires("admin")
+    @blp.arguments(TemplateUpdateSchema)
+    @blp.response(200, TemplateSchema)
+    def put(self, data, key):
+        """Create or replace the template `key` in one locale (`zh-CN` by default)."""
+        for field in TEXTS:
+            check_template_text(data.get(field), field)
+        with current_runtime().database.transaction() as session:
+            template = session.scalar(select(Template).where(Template.key == key, Template.locale == data["locale"]))
+            template = template or Template(key=key, locale=data["locale"])
+            for name, value in data.items():
+                setattr(template, name, value)
+            session.add(template)
+            return template

@@ -1,37 +1,85 @@
-"""Hand one message to its providers, in order of preference."""
+"""Hand one message to its providers, in order of preference, with failover.
 
-from services.notify.domain.messages import claim_for_sending, mark_failed, mark_sent, release_for_retry
+A provider whose circuit is open is skipped; a transient failure moves on to
+the next provider; when every provider failed transiently the message goes back
+to `accepted` and the task retries with backoff; a permanent failure, or a
+message past its maximum age, ends `failed`.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from services.notify.domain.messages import ACCEPTED, FAILED, SENDING, SENT, record_status
+from services.notify.models import Message
 from services.notify.providers import PermanentError, TransientError, providers_for
 
-SKIPPED, SENT, FAILED = "skipped", "sent", "failed"
+SKIPPED = "skipped"
+log = logging.getLogger(__name__)
 
 
-def deliver(database, settings, message_id: int) -> str:
+def claim_for_sending(session, message_id: int, now: datetime) -> Message | None:
+    """Move an accepted, due message to `sending`; None when it is not ours to send now."""
+    message = session.get(Message, message_id, with_for_update=True)
+    if message is None or message.status != ACCEPTED:
+        return None
+    if message.send_after is not None and message.send_after > now:
+        return None  # held for quiet hours: the sweep queues it later
+    message.attempts += 1
+    record_status(session, message, SENDING)
+    return message
+
+
+def is_expired(message: Message, now: datetime, policy) -> bool:
+    if message.expires_at is not None and now > message.expires_at:
+        return True
+    due = message.send_after or message.created_at
+    return message.channel == "sms" and now - due > timedelta(hours=policy.sms_max_age_hours)
+
+
+def deliver(database, settings, policy, circuit, message_id: int, now: datetime) -> str:
     """Send once if the message is still `accepted`; raise TransientError to be retried."""
     with database.transaction() as session:
-        message = claim_for_sending(session, message_id)
+        message = claim_for_sending(session, message_id, now)
+        if message is not None and is_expired(message, now, policy):
+            record_status(session, message, FAILED, "expired before it could be sent 已过期")
+            return FAILED
     if message is None:
         return SKIPPED
     errors = []
     for provider in providers_for(settings, message.channel):
+        if not circuit.allows(provider.name):
+            errors.append(f"{provider.name}: circuit open")
+            continue
         try:
             reference = provider.send(message)
         except TransientError as exc:
+            circuit.failed(provider.name)
             errors.append(f"{provider.name}: {exc}")
             continue
         except PermanentError as exc:
-            with database.transaction() as session:
-                mark_failed(session, message_id, f"{provider.name}: {exc}")
-            return FAILED
-        with database.transaction() as session:
-            mark_sent(session, message_id, provider.name, reference)
-        return SENT
+            circuit.succeeded(provider.name)  # the provider answered; the message is the problem
+            return _finish(database, message_id, FAILED, f"{provider.name}: {exc}")
+        circuit.succeeded(provider.name)
+        # The log's formatter masks the number (shared/logs.py): operators see 138****5678.
+        log.info("message %s to %s handed to %s", message_id, message.recipient, provider.name)
+        return _finish(database, message_id, SENT, f"handed to {provider.name}", provider.name, reference)
     error = "; ".join(errors) or "no provider configured"
     with database.transaction() as session:
-        release_for_retry(session, message_id, error)
+        record_status(session, session.get(Message, message_id), ACCEPTED, f"retrying: {error}"[:500])
     raise TransientError(error)
+
+
+def _finish(database, message_id, status, detail, provider=None, reference=None) -> str:
+    with database.transaction() as session:
+        message = session.get(Message, message_id, with_for_update=True)
+        if provider:
+            message.provider, message.provider_reference = provider, reference
+        record_status(session, message, status, detail[:500])
+    return status
 
 
 def give_up(database, message_id: int, error: str) -> None:
     with database.transaction() as session:
-        mark_failed(session, message_id, f"gave up after retries: {error}")
+        message = session.get(Message, message_id, with_for_update=True)
+        if message.status == ACCEPTED:
+            record_status(session, message, FAILED, f"gave up after retries: {error}"[:500])

@@ -1,87 +1,155 @@
-"""Messages: accepted once per idempotency key, delivered while the status allows it.
+"""Messages: accepted once per idempotency key, protected for residents, then delivered.
 
 As GOV.UK Notify does, the worker sends only a message still in the state
 that allows sending (`accepted`), so a redelivered task sends nothing twice.
+A message is `suppressed` (never sent) when its recipient opted out, when the
+daily SMS cap is reached, or when quiet hours would hold it past its expiry.
 """
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from services.notify.domain.templates import find_template, render
-from services.notify.models import Message, MessageStatusChange
+from services.notify.domain.templates import find_template, render, sms_segments
+from services.notify.models import Message, MessageStatusChange, OptOut
 from shared import contracts
 from shared.db import utcnow
 from shared.errors import NotFound
 from shared.outbox import enqueue
+from shared.timefmt import STATION_TZ, to_station_time
 
 ACCEPTED, SENDING, SENT, DELIVERED, FAILED, SUPPRESSED = "accepted", "sending", "sent", "delivered", "failed", "suppressed"
 FINAL_STATUSES = (DELIVERED, FAILED, SUPPRESSED)
+COUNTED_FOR_CAP = (ACCEPTED, SENDING, SENT, DELIVERED)
 STUCK_AFTER = timedelta(minutes=5)
 
 
-def accept_message(session, data: dict) -> tuple[Message, bool]:
-    """(message, created): the first message for this key, rendered and queued for delivery."""
+def accept_message(session, data: dict, policy, now: datetime | None = None) -> tuple[Message, bool]:
+    """(message, created): the first message for this key, rendered, checked, and queued or held."""
+    now = now or utcnow()
     existing = session.scalar(select(Message).where(Message.idempotency_key == data["idempotency_key"]))
     if existing is not None:
         return existing, False
     template = find_template(session, data["template"], data.get("locale", "zh-CN"))
-    subject, body = render(template, data["channel"], data.get("params", {}))
+    texts = render(template, data["channel"], data.get("params", {}))
     message = Message(
         idempotency_key=data["idempotency_key"], channel=data["channel"], recipient=data["recipient"],
         template=data["template"], locale=template.locale, params=data.get("params", {}),
-        subject=subject, body=body, urgent=data.get("urgent", False), status=ACCEPTED,
+        subject=texts["subject"], body=texts["body"], html_body=texts["html"],
+        sms_template_code=template.sms_template_code if data["channel"] == "sms" else None,
+        segments=sms_segments(texts["body"]) if data["channel"] == "sms" else None,
+        urgent=data.get("urgent", False), expires_at=data.get("expires_at"), status=ACCEPTED,
+        created_at=now, updated_at=now,
     )
     session.add(message)
     session.flush()
-    record_status(session, message, ACCEPTED)
-    queue_delivery(session, message)
+    record_status(session, message, ACCEPTED, at=now)
+    reason = _suppression(session, message, policy, now)
+    if reason:
+        record_status(session, message, SUPPRESSED, reason, at=now)
+    elif message.send_after is None:
+        queue_delivery(session, message)
     return message, True
+
+
+def _suppression(session, message: Message, policy, now: datetime) -> str | None:
+    """Why this message must not be sent, or None. May hold it for quiet hours."""
+    if session.scalar(select(OptOut.id).where(OptOut.recipient == message.recipient,
+                                              OptOut.channel == message.channel)):
+        return "opted out 已退订"
+    if message.channel != "sms":
+        return None
+    day_start = datetime.combine(to_station_time(now).date(), time(0), tzinfo=STATION_TZ)
+    today = session.scalar(select(func.count(Message.id)).where(
+        Message.recipient == message.recipient, Message.channel == "sms", Message.id != message.id,
+        Message.status.in_(COUNTED_FOR_CAP), Message.created_at >= day_start))
+    if today >= policy.sms_daily_cap:
+        return f"daily cap of {policy.sms_daily_cap} SMS reached 已达每日短信上限"
+    if not message.urgent and in_quiet_hours(now, policy):
+        message.send_after = end_of_quiet_hours(now, policy)
+        if message.expires_at is not None and message.send_after > message.expires_at:
+            return "quiet hours last past its expiry 免打扰时段后已过期"
+    return None
+
+
+def in_quiet_hours(moment: datetime, policy) -> bool:
+    clock = to_station_time(moment).time()
+    if policy.quiet_start > policy.quiet_end:  # across midnight, 22:00–08:00
+        return clock >= policy.quiet_start or clock < policy.quiet_end
+    return policy.quiet_start <= clock < policy.quiet_end
+
+
+def end_of_quiet_hours(moment: datetime, policy) -> datetime:
+    local = to_station_time(moment)
+    end = datetime.combine(local.date(), policy.quiet_end, tzinfo=STATION_TZ)
+    return end if end > local else end + timedelta(days=1)
 
 
 def queue_delivery(session, message: Message) -> None:
     enqueue(session, contracts.DELIVER_MESSAGE, {"v": contracts.CONTRACT_VERSION, "message_id": message.id})
 
 
-def record_status(session, message: Message, status: str, detail: str | None = None) -> None:
-    message.status = status
-    session.add(MessageStatusChange(message_id=message.id, status=status, detail=detail))
+def record_status(session, message: Message, status: str, detail: str | None = None, at=None) -> None:
+    at = at or utcnow()
+    message.status, message.updated_at = status, at
+    if status in (SUPPRESSED, FAILED):
+        message.status_reason = detail
+    session.add(MessageStatusChange(message_id=message.id, status=status, detail=detail, at=at))
 
 
-def claim_for_sending(session, message_id: int) -> Message | None:
-    """Move an accepted message to `sending`; None when it is not ours to send."""
-    message = session.get(Message, message_id, with_for_update=True)
-    if message is None or message.status != ACCEPTED:
-        return None
-    message.attempts += 1
-    record_status(session, message, SENDING)
-    return message
-
-
-def mark_sent(session, message_id: int, provider: str, reference: str | None) -> None:
-    message = session.get(Message, message_id, with_for_update=True)
-    message.provider, message.provider_reference = provider, reference
-    record_status(session, message, SENT, f"handed to {provider}")
-
-
-def release_for_retry(session, message_id: int, error: str) -> None:
-    message = session.get(Message, message_id, with_for_update=True)
-    record_status(session, message, ACCEPTED, f"retrying: {error}"[:500])
-
-
-def mark_failed(session, message_id: int, error: str) -> None:
-    message = session.get(Message, message_id, with_for_update=True)
-    record_status(session, message, FAILED, error[:500])
+def release_held(session, now: datetime) -> int:
+    """After quiet hours: queue the held messages whose time has come (a sweep, not a long countdown)."""
+    held = session.scalars(select(Message).where(
+        Message.status == ACCEPTED, Message.send_after.is_not(None), Message.send_after <= now,
+        Message.updated_at < Message.send_after)).all()  # not yet released: untouched since it was held
+    for message in held:
+        message.updated_at = now
+        queue_delivery(session, message)
+    return len(held)
 
 
 def requeue_stuck(session, now=None) -> int:
-    """Queue delivery again for messages left in `accepted` (a lost task, a lost relay)."""
-    cutoff = (now or utcnow()) - STUCK_AFTER
-    stuck = session.scalars(select(Message).where(Message.status == ACCEPTED, Message.updated_at < cutoff)).all()
+    """Queue delivery again for messages left in `accepted` (a lost task, a lost relay), but not held ones."""
+    now = now or utcnow()
+    due = (Message.send_after.is_(None)) | (Message.send_after <= now)
+    stuck = session.scalars(select(Message).where(
+        Message.status == ACCEPTED, due, Message.updated_at < now - STUCK_AFTER)).all()
     for message in stuck:
-        message.updated_at = utcnow()
+        message.updated_at = now
         queue_delivery(session, message)
     return len(stuck)
+
+
+def opt_out(session, recipient: str, channel: str, source: str) -> OptOut:
+    existing = session.scalar(select(OptOut).where(OptOut.recipient == recipient, OptOut.channel == channel))
+    if existing is not None:
+        return existing
+    entry = OptOut(recipient=recipient, channel=channel, source=source)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def apply_receipt(session, provider: str, reference: str, status: str, detail: str) -> Message | None:
+    """A provider's delivery report: sent → delivered | failed. A final status never changes again."""
+    message = session.scalar(select(Message).where(Message.provider == provider,
+                                                   Message.provider_reference == reference))
+    if message is None or message.status in FINAL_STATUSES:
+        return message
+    record_status(session, message, DELIVERED if status == "delivered" else FAILED, f"{provider} receipt: {detail}")
+    return message
+
+
+def purge_bodies(session, now: datetime, policy) -> int:
+    """After the retention period the texts go; who, when, which template and the statuses stay."""
+    cutoff = now - timedelta(days=policy.retention_days)
+    old = session.scalars(select(Message).where(Message.created_at < cutoff, Message.purged_at.is_(None),
+                                                Message.status.in_((SENT, DELIVERED, FAILED, SUPPRESSED)))).all()
+    for message in old:
+        message.body = message.html_body = message.subject = None
+        message.params = {}
+        message.purged_at = now
+    return len(old)
 
 
 def get_message(session, message_id: int) -> Message:

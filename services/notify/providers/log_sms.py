@@ -5,6 +5,7 @@ import threading
 import uuid
 
 from services.notify.providers.base import Provider, TransientError
+from services.notify.providers.receipts import parse_generic, read_json
 from shared.db import utcnow
 
 _lock = threading.Lock()
@@ -27,3 +28,7 @@ class LogSmsProvider(Provider):
         except OSError as exc:
             raise TransientError(f"cannot write the SMS log: {exc}") from exc
         return reference
+
+    def parse_receipts(self, body: bytes, headers, query):
+        """Our generic callback format, unsigned: for trying receipts and opt-outs on a laptop."""
+        return parse_generic(read_json(body))

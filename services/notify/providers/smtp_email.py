@@ -50,12 +50,17 @@ class SmtpProvider(Provider):
         email["Subject"] = message.subject
         email["Message-ID"] = reference = make_msgid(idstring=f"yizhan-{message.id}")
         email.set_content(message.body)
+        if message.html_body:
+            email.add_alternative(message.html_body, subtype="html")
         for attempt in (1, 2):  # a reused connection may have been closed by the server
             try:
                 self._connection().send_message(email)
                 return reference
             except smtplib.SMTPRecipientsRefused as exc:
-                raise PermanentError(f"recipient refused: {list(exc.recipients)}") from exc
+                codes = [code for code, _ in exc.recipients.values()]
+                error = f"recipient refused: {codes}"
+                # 4xx is "try again later" (RFC 5321 §4.2.1), 5xx is final.
+                raise (TransientError if all(400 <= c < 500 for c in codes) else PermanentError)(error) from exc
             except smtplib.SMTPResponseException as exc:
                 self._drop_connection()
                 error = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"

@@ -89,8 +89,12 @@ def transition(session, ticket_id: int, to_status: str, actor: str, reason: str 
 
 def tell_resident(session, ticket: Ticket, template: str) -> None:
     """One SMS at a step that concerns the resident; no ID or phone number in the text."""
-    params = {"ticket_id": str(ticket.id), "errand": ticket.type.name_zh, "due_date": ticket.due_date.isoformat(),
-              "missing": "、".join(ticket.missing_documents or []), "reason": ticket.rejection_reason or ""}
+    params = {"ticket_id": str(ticket.id), "errand": ticket.type.name_zh}
+    params.update({
+        "ticket_accepted": {"due_date": ticket.due_date.isoformat()},
+        "ticket_waiting": {"missing": "、".join(ticket.missing_documents or [])},
+        "ticket_rejected": {"reason": ticket.rejection_reason or ""},
+    }.get(template, {}))
     enqueue(session, contracts.SEND_MESSAGE, {
         "v": contracts.CONTRACT_VERSION,
         "idempotency_key": f"ticket:{ticket.id}:{template}:{len(ticket.history)}",

@@ -1,0 +1,151 @@
+"""Notify's guarantees through a real worker, a real Redis and a real SMTP server."""
+
+import json
+import re
+import time
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+import redis
+
+from services.notify.domain import messages
+from services.notify.policy import NotifyPolicy
+from shared import contracts
+from shared.timefmt import STATION_TZ
+from tests.conftest import isolated_redis_url, launched_station
+from tests.processes import wait_until
+from tests.raw_tasks import post_task
+
+pytestmark = pytest.mark.e2e
+PARAMS = {"title": "党课", "venue": "党群会议室", "start": "2027-01-05 09:00", "booking_id": "7"}
+PHONES_USED = set()
+
+
+@pytest.fixture(scope="module")
+def notify_station(backend, work_dir, redis_server):
+    with launched_station(backend, work_dir, isolated_redis_url(redis_server.url), services=("notify",),
+                          extra_env={"NOTIFY_SMS_DAILY_CAP": "10"}) as station:
+        yield station
+
+
+def send(station, channel, recipient, key=None, **extra):
+    if channel == "sms":
+        PHONES_USED.add(recipient)
+    response = station.http("notify", "POST", "/messages", role="system", json={
+        "channel": channel, "recipient": recipient, "template": "booking_approved", "params": PARAMS,
+        "idempotency_key": key or f"e2e-{uuid.uuid4()}", **extra})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def status_of(station, message_id):
+    return station.http("notify", "GET", f"/messages/{message_id}").json()
+
+
+def wait_status(station, message_id, status, timeout=30):
+    try:
+        return wait_until(lambda: status_of(station, message_id)["status"] == status and status_of(station, message_id),
+                          timeout, 0.2, f"message {message_id} to be {status}")
+    except AssertionError:
+        print(station.logs())
+        raise
+
+
+def mails_to(station, address):
+    return [m for m in station.smtp.received if m["To"] == address]
+
+
+def sms_to(station, phone):
+    path = station.log_dir / "sms.log"
+    return [json.loads(l) for l in path.read_text().splitlines() if json.loads(l)["to"] == phone] if path.exists() else []
+
+
+def test_the_same_idempotency_key_twice_sends_once(notify_station):
+    first = send(notify_station, "email", "twice@example.org", key="same-key-1")
+    again = send(notify_station, "email", "twice@example.org", key="same-key-1")
+    assert first["id"] == again["id"]
+    wait_status(notify_station, first["id"], "sent")
+    marker = send(notify_station, "email", "twice@example.org")
+    wait_status(notify_station, marker["id"], "sent")
+    assert len(mails_to(notify_station, "twice@example.org")) == 2  # the first message once, and the marker
+
+
+def test_a_redelivered_task_does_not_send_twice(notify_station):
+    message = send(notify_station, "email", "redelivered@example.org")
+    wait_status(notify_station, message["id"], "sent")
+    client = redis.Redis.from_url(notify_station.env["REDIS_URL"])
+    for _ in range(2):
+        post_task(client, contracts.DELIVER_MESSAGE, {"v": 1, "message_id": message["id"]})
+    client.close()
+    marker = send(notify_station, "email", "redelivered@example.org")
+    wait_status(notify_station, marker["id"], "sent")
+    time.sleep(0.5)
+    assert len(mails_to(notify_station, "redelivered@example.org")) == 2
+    print("injected: 2 redeliveries of a sent message; counted: 1 e-mail for it, 0 duplicates")
+
+
+def test_a_provider_failing_for_a_while_is_retried_and_then_succeeds(notify_station):
+    notify_station.smtp.refusing = True
+    try:
+        message = send(notify_station, "email", "retry@example.org")
+        wait_until(lambda: any("retrying" in (h["detail"] or "") for h in status_of(notify_station, message["id"])["history"]),
+                   30, 0.2, "a failed attempt")
+    finally:
+        notify_station.smtp.refusing = False
+    sent = wait_status(notify_station, message["id"], "sent", timeout=60)
+    retries = sum("retrying" in (h["detail"] or "") for h in sent["history"])
+    assert len(mails_to(notify_station, "retry@example.org")) == 1
+    print(f"injected: SMTP refusing with 421; counted: {retries} retried attempt(s), 1 e-mail received")
+
+
+def test_the_daily_cap_suppresses_the_eleventh_sms(notify_station):
+    phone = "13800000201"
+    sent = [send(notify_station, "sms", phone) for _ in range(10)]
+    eleventh = send(notify_station, "sms", phone)
+    assert eleventh["status"] == "suppressed" and "daily cap" in eleventh["status_reason"]
+    for message in sent:
+        wait_status(notify_station, message["id"], "sent")
+    assert len(sms_to(notify_station, phone)) == 10
+
+
+def test_an_opted_out_number_receives_nothing(notify_station):
+    phone = "13800000202"
+    assert notify_station.http("notify", "POST", "/opt-outs", role="staff",
+                               json={"recipient": phone}).status_code == 201
+    message = send(notify_station, "sms", phone)
+    assert message["status"] == "suppressed"
+    marker = send(notify_station, "sms", "13800000203")
+    wait_status(notify_station, marker["id"], "sent")
+    assert sms_to(notify_station, phone) == []
+
+
+def test_quiet_hours_hold_a_message_and_the_sweep_sends_it(notify_station):
+    """Quiet hours that ended half an hour ago, so the worker's real clock finds the message due."""
+    now = datetime.now(STATION_TZ)
+    quiet = replace(NotifyPolicy(), quiet_start=(now - timedelta(hours=2)).time().replace(second=0, microsecond=0),
+                    quiet_end=(now - timedelta(minutes=30)).time().replace(second=0, microsecond=0))
+    phone = "13800000204"
+    PHONES_USED.add(phone)
+    database = notify_station.database("notify")
+    with database.transaction() as session:
+        held, _ = messages.accept_message(session, {
+            "v": 1, "idempotency_key": f"quiet-{uuid.uuid4()}", "channel": "sms", "recipient": phone,
+            "template": "booking_approved", "params": PARAMS, "locale": "zh-CN", "urgent": False,
+            "expires_at": None}, quiet, now - timedelta(hours=1))
+        held_id = held.id
+    time.sleep(1.5)
+    assert status_of(notify_station, held_id)["status"] == "accepted" and sms_to(notify_station, phone) == []
+    with database.transaction() as session:
+        assert messages.release_held(session, now) >= 1
+    wait_status(notify_station, held_id, "sent")
+    assert len(sms_to(notify_station, phone)) == 1
+
+
+def test_no_log_line_holds_a_whole_phone_number(notify_station):
+    logs = "\n".join(p.log_text() for p in notify_station.processes.values())
+    assert PHONES_USED and "ready." in logs
+    for phone in PHONES_USED:
+        assert phone not in logs, f"{phone} appears in a log line"
+    assert re.search(r"138\*\*\*\*02\d\d", logs), "the masked numbers should be there instead"
