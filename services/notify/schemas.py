@@ -80,6 +80,10 @@ class ReceiptResultSchema(Schema):
     receipts = fields.Integer()
     applied = fields.Integer()
     opt_outs = fields.Integer()
+    code = fields.Integer(metadata={"description": "0: the acknowledgement Alibaba Cloud expects"})
+    msg = fields.String()
+    result = fields.Integer(metadata={"description": "0: the acknowledgement Tencent Cloud expects"})
+    errmsg = fields.String()
 
 
 MessagePage = page_schema(MessageSchema, "MessagePage")

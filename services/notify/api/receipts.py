@@ -14,6 +14,7 @@ from services.notify.providers import SMS_PROVIDERS
 from services.notify.schemas import ReceiptResultSchema
 from shared.auth import decode_token
 from shared.errors import Forbidden, NotFound, Refused, Unauthorized
+from shared.settings import ConfigurationError
 from shared.service_app import current_runtime
 
 blp = Blueprint("receipts", __name__, url_prefix="/receipts", description="回执 Delivery receipts from providers")
@@ -42,8 +43,11 @@ class Receipts(MethodView):
             raise NotFound(f"unknown provider {provider!r}")
         runtime = current_runtime()
         try:
-            receipts, inbound = SMS_PROVIDERS[provider](runtime.settings).parse_receipts(
-                request.get_data(), dict(request.headers), request.args.to_dict())
+            parser = SMS_PROVIDERS[provider](runtime.settings)
+        except ConfigurationError as exc:
+            raise NotFound(f"provider {provider!r} is not configured here: {exc}") from None
+        try:
+            receipts, inbound = parser.parse_receipts(request.get_data(), dict(request.headers), request.args.to_dict())
         except ValueError as exc:
             raise Refused(f"回执无法读取 Receipt refused: {exc}", {"body": [str(exc)]}) from None
         applied = opt_outs = 0
@@ -54,4 +58,6 @@ class Receipts(MethodView):
                 if text.strip().upper() in OPT_OUT_WORDS:
                     opt_out(session, phone, "sms", f"inbound:{provider}")
                     opt_outs += 1
-        return {"receipts": len(receipts), "applied": applied, "opt_outs": opt_outs}
+        # Aliyun reads `code` (a number) and Tencent reads `result` == 0 as "received, do not push again".
+        return {"receipts": len(receipts), "applied": applied, "opt_outs": opt_outs,
+                "code": 0, "msg": "接收成功", "result": 0, "errmsg": "OK"}

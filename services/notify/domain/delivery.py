@@ -59,6 +59,11 @@ def deliver(database, settings, policy, circuit, message_id: int, now: datetime)
         except PermanentError as exc:
             circuit.succeeded(provider.name)  # the provider answered; the message is the problem
             return _finish(database, message_id, FAILED, f"{provider.name}: {exc}")
+        except Exception as exc:  # a provider's bug or a surprise: never lose the message over it
+            log.exception("provider %s failed unexpectedly", provider.name)
+            circuit.failed(provider.name)
+            errors.append(f"{provider.name}: {type(exc).__name__}")
+            continue
         circuit.succeeded(provider.name)
         # The log's formatter masks the number (shared/logs.py): operators see 138****5678.
         log.info("message %s to %s handed to %s", message_id, message.recipient, provider.name)
