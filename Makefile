@@ -25,6 +25,7 @@ test: $(STAMP)
 ## Load figures beside a bare-Flask baseline from the same run; writes docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python bench/http_bench.py --seconds 10 --output docs/benchmarks.md
+	$(BIN)/python bench/pipeline_bench.py --output docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
