@@ -174,3 +174,37 @@ def test_receipts_need_a_system_token(station):
     assert client.post("/receipts/log", json=[]).status_code == 401
     assert client.post("/receipts/log?token=nonsense", json=[]).status_code == 401
     assert client.post("/receipts/nowhere", json=[], headers=auth("system")).status_code == 404
+
+
+def test_a_reply_of_tuiding_opts_the_sender_out(station):
+    body = {"receipts": [], "inbound": [{"from": "+8613800000301", "text": " 退订 "}, {"from": "13800000302", "text": "谢谢"}]}
+    response = station.client("notify").post("/receipts/log", json=body, headers=auth("system"))
+    assert response.status_code == 200 and response.json["opt_outs"] == 1
+    assert response.json["code"] == 0 and response.json["result"] == 0
+    assert accept(station, "2026-03-10 12:00", recipient="13800000301").status == "suppressed"
+    assert accept(station, "2026-03-10 12:00", recipient="13800000302").status == "accepted"
+
+
+def test_messages_left_accepted_are_queued_again_but_held_ones_wait(station):
+    stuck = accept(station, "2026-03-10 12:00", recipient="13800000303")
+    held = accept(station, "2026-03-10 23:00", recipient="13800000304")
+    with station.database("notify").transaction() as session:
+        messages.requeue_stuck(session, station_time("2026-03-10 12:04"))
+    assert len(deliveries_queued(station, stuck.id)) == 1
+    with station.database("notify").transaction() as session:
+        messages.requeue_stuck(session, station_time("2026-03-10 12:06"))
+        messages.requeue_stuck(session, station_time("2026-03-10 23:30"))
+    assert len(deliveries_queued(station, stuck.id)) == 3
+    assert deliveries_queued(station, held.id) == []
+
+
+def test_an_sms_older_than_its_maximum_age_is_expired():
+    from services.notify.domain.delivery import is_expired
+
+    message = Message(channel="sms", created_at=station_time("2026-03-10 08:00"), send_after=None, expires_at=None)
+    assert not is_expired(message, station_time("2026-03-10 13:59"), POLICY)
+    assert is_expired(message, station_time("2026-03-10 14:01"), POLICY)
+    message.send_after = station_time("2026-03-10 12:00")  # held: counted from when it was due
+    assert not is_expired(message, station_time("2026-03-10 17:00"), POLICY)
+    email = Message(channel="email", created_at=station_time("2026-03-01 08:00"), send_after=None, expires_at=None)
+    assert not is_expired(email, station_time("2026-03-10 08:00"), POLICY)
