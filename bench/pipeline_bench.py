@@ -246,6 +246,8 @@ def main() -> int:
     if args.messages < 2:
         parser.error("--messages must be at least 2")
 
+    # A SIGTERM (make interrupted, a CI timeout) unwinds like Ctrl-C, through the clean-up below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work = Path(tempfile.mkdtemp(prefix="yizhan-pipeline-bench-"))
     redis_port, smtp_port = free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"

@@ -16,14 +16,18 @@ class SmtpProvider(Provider):
     def __init__(self, settings):
         self.settings = settings
 
+    def _tls(self) -> ssl.SSLContext:
+        # SMTP_CA_FILE: trust a private CA (a station's own mail relay) besides the system's.
+        return ssl.create_default_context(cafile=self.settings.environ.get("SMTP_CA_FILE") or None)
+
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.smtp_security == "ssl":
-            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=15, context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=15, context=self._tls())
         else:
             smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=15)
             if s.smtp_security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=self._tls())
         if s.smtp_username:
             smtp.login(s.smtp_username, s.smtp_password)
         return smtp

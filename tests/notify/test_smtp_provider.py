@@ -1,0 +1,98 @@
+"""E-mail over a real SMTP server: STARTTLS or SSL with login, one connection reused."""
+
+import ssl
+import subprocess
+from types import SimpleNamespace
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from services.notify.providers import PermanentError, TransientError
+from services.notify.providers.smtp_email import SmtpProvider
+from shared.settings import Settings
+from tests.processes import free_port
+from yizhan.smtp_sink import MailSink
+
+
+class CountingSink(MailSink):
+    """Also counts the SMTP sessions (connections) the mail came over."""
+
+    def __init__(self):
+        super().__init__()
+        self.sessions = set()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.sessions.add(id(session))
+        return await super().handle_DATA(server, session, envelope)
+
+
+def check_login(server, session, envelope, mechanism, auth_data):
+    ok = auth_data.login == b"station" and auth_data.password == b"s3cret"
+    return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("tls")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return SimpleNamespace(cert=cert, context=context)
+
+
+def start(certificate, mode):
+    sink, port = CountingSink(), free_port()
+    options = dict(authenticator=check_login, auth_required=True)
+    if mode == "starttls":
+        controller = Controller(sink, hostname="127.0.0.1", port=port, tls_context=certificate.context,
+                                require_starttls=True, **options)
+    else:
+        # aiosmtpd does not notice implicit TLS when deciding to offer AUTH; the socket is TLS all the same.
+        controller = Controller(sink, hostname="127.0.0.1", port=port, ssl_context=certificate.context,
+                                server_hostname="127.0.0.1", auth_require_tls=False, **options)
+    controller.start()
+    return controller, sink, port
+
+
+def provider(port, mode, certificate, password="s3cret"):
+    return SmtpProvider(Settings.from_env({
+        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": mode, "SMTP_USERNAME": "station",
+        "SMTP_PASSWORD": password, "SMTP_CA_FILE": str(certificate.cert)}))
+
+
+def message(n):
+    return SimpleNamespace(id=n, recipient=f"r{n}@example.org", subject=f"第{n}封 mail {n}", body="你好",
+                           html_body="<p>你好</p>")
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_mail_goes_over_tls_with_login_on_one_connection(certificate, mode):
+    controller, sink, port = start(certificate, mode)
+    try:
+        smtp = provider(port, mode, certificate)
+        for n in range(3):
+            assert f"yizhan-{n}@" in smtp.send(message(n))
+        assert len(sink.received) == 3 and len(sink.sessions) == 1  # one connection for all three
+        sent = sink.received[0]
+        assert sent.is_multipart() and sent.get_body(("html",)).get_content().strip() == "<p>你好</p>"
+    finally:
+        smtp._drop_connection()
+        controller.stop()
+
+
+def test_a_wrong_password_is_not_worth_retrying(certificate):
+    controller, sink, port = start(certificate, "starttls")
+    try:
+        with pytest.raises(PermanentError):
+            provider(port, "starttls", certificate, password="wrong").send(message(9))
+    finally:
+        controller.stop()
+
+
+def test_an_smtp_server_that_is_down_is_a_transient_failure(certificate):
+    with pytest.raises(TransientError):
+        provider(free_port(), "starttls", certificate).send(message(10))
