@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from services.notify.domain.circuit import CircuitBreaker
+from services.notify.domain.delivery import SendLocks
 from services.notify.policy import NotifyPolicy
 
 
@@ -12,11 +13,13 @@ from services.notify.policy import NotifyPolicy
 class NotifyContext:
     policy: NotifyPolicy
     circuit: CircuitBreaker
+    send_locks: SendLocks
 
 
 def extend(app, settings) -> None:
     policy = NotifyPolicy.from_env(settings.environ)
-    app.extensions["notify"] = NotifyContext(policy, CircuitBreaker(settings.redis_url, policy))
+    app.extensions["notify"] = NotifyContext(policy, CircuitBreaker(settings.redis_url, policy),
+                                             SendLocks(settings.redis_url, policy.send_lock_seconds))
 
 
 def notify_context() -> NotifyContext:

@@ -20,6 +20,7 @@ class NotifyPolicy:
     circuit_threshold: int = 5
     circuit_cooldown_seconds: float = 60
     retention_days: int = 30
+    send_lock_seconds: float = 120
 
     ENV = {
         "sms_daily_cap": ("NOTIFY_SMS_DAILY_CAP", int),
@@ -31,6 +32,7 @@ class NotifyPolicy:
         "circuit_threshold": ("NOTIFY_CIRCUIT_THRESHOLD", int),
         "circuit_cooldown_seconds": ("NOTIFY_CIRCUIT_COOLDOWN_SECONDS", float),
         "retention_days": ("NOTIFY_RETENTION_DAYS", int),
+        "send_lock_seconds": ("NOTIFY_SEND_LOCK_SECONDS", float),
     }
 
     @classmethod

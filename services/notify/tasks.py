@@ -22,7 +22,8 @@ def deliver_message(self, payload):
     runtime, context = self.app.flask_app.extensions["yizhan"], notify_context()
     policy = context.policy
     try:
-        delivery.deliver(runtime.database, runtime.settings, policy, context.circuit, payload["message_id"], utcnow())
+        delivery.deliver(runtime.database, runtime.settings, policy, context.circuit, context.send_locks,
+                         payload["message_id"], utcnow())
     except TransientError as exc:
         if self.request.retries >= policy.max_retries:
             delivery.give_up(runtime.database, payload["message_id"], str(exc))

@@ -1,5 +1,11 @@
 """Hand one message to its providers, in order of preference, with failover.
 
+Only one worker sends a message at a time: it holds the message's send lock in
+Redis while it sends. A worker killed mid-send leaves the message `sending`
+and its lock expiring; the redelivered task then finds it free and sends it.
+So a message is never lost, and is sent twice only if the worker dies in the
+instant between the provider's acceptance and the commit of `sent`.
+
 A provider whose circuit is open is skipped; a transient failure moves on to
 the next provider; when every provider failed transiently the message goes back
 to `accepted` and the task retries with backoff; a permanent failure, or a
@@ -7,7 +13,10 @@ message past its maximum age, ends `failed`.
 """
 
 import logging
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+
+import redis
 
 from services.notify.domain.messages import ACCEPTED, FAILED, SENDING, SENT, record_status
 from services.notify.models import Message
@@ -18,9 +27,12 @@ log = logging.getLogger(__name__)
 
 
 def claim_for_sending(session, message_id: int, now: datetime) -> Message | None:
-    """Move an accepted, due message to `sending`; None when it is not ours to send now."""
+    """Move an accepted (or abandoned `sending`), due message to `sending`; None when it is not ours to send.
+
+    The caller holds the message's send lock, so a message still `sending` was
+    left by a worker that died before it could finish."""
     message = session.get(Message, message_id, with_for_update=True)
-    if message is None or message.status != ACCEPTED:
+    if message is None or message.status not in (ACCEPTED, SENDING):
         return None
     if message.send_after is not None and message.send_after > now:
         return None  # held for quiet hours: the sweep queues it later
@@ -36,8 +48,31 @@ def is_expired(message: Message, now: datetime, policy) -> bool:
     return message.channel == "sms" and now - due > timedelta(hours=policy.sms_max_age_hours)
 
 
-def deliver(database, settings, policy, circuit, message_id: int, now: datetime) -> str:
-    """Send once if the message is still `accepted`; raise TransientError to be retried."""
+class SendLocks:
+    """`SET NX` per message in Redis, expiring: a dead worker's lock frees itself."""
+
+    def __init__(self, redis_url: str, seconds: float):
+        self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+        self.seconds = max(int(seconds), 1)
+
+    @contextmanager
+    def holding(self, message_id: int):
+        key = f"yizhan:notify:sending:{message_id}"
+        if not self.client.set(key, "1", nx=True, ex=self.seconds):
+            raise TransientError(f"message {message_id} is being sent by another worker")
+        try:
+            yield
+        finally:
+            self.client.delete(key)
+
+
+def deliver(database, settings, policy, circuit, locks: SendLocks, message_id: int, now: datetime) -> str:
+    """Send once if the message is still to be sent; raise TransientError to be retried."""
+    with locks.holding(message_id):
+        return _deliver(database, settings, policy, circuit, message_id, now)
+
+
+def _deliver(database, settings, policy, circuit, message_id: int, now: datetime) -> str:
     with database.transaction() as session:
         message = claim_for_sending(session, message_id, now)
         if message is not None and is_expired(message, now, policy):

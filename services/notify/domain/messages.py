@@ -109,11 +109,12 @@ def release_held(session, now: datetime) -> int:
 
 
 def requeue_stuck(session, now=None) -> int:
-    """Queue delivery again for messages left in `accepted` (a lost task, a lost relay), but not held ones."""
+    """Queue delivery again for messages left `accepted` (a lost task, a lost relay) or `sending`
+    (a worker died mid-send), but not held ones; the send lock keeps a live send from repeating."""
     now = now or utcnow()
     due = (Message.send_after.is_(None)) | (Message.send_after <= now)
     stuck = session.scalars(select(Message).where(
-        Message.status == ACCEPTED, due, Message.updated_at < now - STUCK_AFTER)).all()
+        Message.status.in_((ACCEPTED, SENDING)), due, Message.updated_at < now - STUCK_AFTER)).all()
     for message in stuck:
         message.updated_at = now
         queue_delivery(session, message)
