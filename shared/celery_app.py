@@ -58,6 +58,10 @@ def make_celery(main: str, settings: Settings) -> Celery:
         broker_transport_options={
             # Longer than any countdown or retry delay (see max_task_delay), shorter than an operator's patience.
             "visibility_timeout": settings.visibility_timeout_seconds,
+            # Look for messages a dead worker left unacknowledged every tenth of that, on every sweep
+            # (kombu's defaults scan about every 100 s whatever the timeout).
+            "unacked_restore_interval": max(1, settings.visibility_timeout_seconds // 10),
+            "unacked_restore_throttle": 1,
             # Fail fast when Redis is unreachable; the outbox relay tries again.
             "socket_connect_timeout": 2,
             "health_check_interval": 10,

@@ -22,6 +22,8 @@ from shared.errors import DomainError
 from shared.logs import request_id_var, task_var
 
 log = logging.getLogger(__name__)
+# No station payload comes near this; a larger one is a mistake or an attack, not a task.
+MAX_PAYLOAD_BYTES = 256 * 1024
 
 
 class ContractTask(Task):
@@ -49,6 +51,9 @@ class ContractTask(Task):
         try:
             if len(args) != 1 or kwargs:
                 raise ContractError(self.name, {"_schema": ["a task takes exactly one positional argument, the payload"]})
+            size = len(json.dumps(args[0], ensure_ascii=False, default=str).encode())
+            if size > MAX_PAYLOAD_BYTES:
+                raise ContractError(self.name, {"_schema": [f"payload too large: {size} bytes, at most {MAX_PAYLOAD_BYTES}"]})
             payload = load_payload(self.name, args[0])
             log.info("running %s (delivery %d)", self.name, self.request.retries + 1)
             if not self.transactional:

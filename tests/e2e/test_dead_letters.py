@@ -79,7 +79,8 @@ def test_a_malformed_payload_for_each_task_is_dead_lettered_with_its_reason(runn
     wait_until(lambda: tickets_with_key(running_station, key), 30, 0.2, "the desk to serve a good task")
 
 
-@pytest.mark.parametrize("case", ["unknown version", "not json", "unknown task", "pickle", "not one object"])
+@pytest.mark.parametrize("case", ["unknown version", "not json", "unknown task", "pickle", "not one object",
+                                  "five megabytes"])
 def test_a_message_that_never_becomes_a_task_is_dead_lettered_too(running_station, broker, case):
     good = {**GOOD_TICKET, "idempotency_key": f"poison-{uuid.uuid4()}"}
     task_id, expected = {
@@ -89,6 +90,8 @@ def test_a_message_that_never_becomes_a_task_is_dead_lettered_too(running_statio
         "pickle": lambda: (post_raw(broker, "desk", contracts.CREATE_TICKET, pickle.dumps(([good], {}, {})),
                                     content_type="application/x-python-serialize"), "refused"),
         "not one object": lambda: (post_raw(broker, "desk", contracts.CREATE_TICKET, task_body([good, good])), "one JSON object"),
+        "five megabytes": lambda: (post_task(broker, contracts.CREATE_TICKET, {**good, "details": "x" * 5_000_000}),
+                                   "payload too large"),
     }[case]()
     letter = wait_for_dead_letter(running_station, "desk", task_id)
     assert expected in letter.reason
