@@ -38,6 +38,7 @@ class MessageSchema(Schema):
 
 
 class MessageDetailSchema(MessageSchema):
+    provider_reference = fields.String(allow_none=True, metadata={"description": "the provider's id, as in its receipts"})
     subject = fields.String(allow_none=True)
     body = fields.String(allow_none=True, metadata={"description": "null once purged after the retention period"})
     purged_at = StationDateTime(allow_none=True)

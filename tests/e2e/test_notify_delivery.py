@@ -143,6 +143,22 @@ def test_quiet_hours_hold_a_message_and_the_sweep_sends_it(notify_station):
     assert len(sms_to(notify_station, phone)) == 1
 
 
+def test_a_receipt_after_delivered_changes_nothing(notify_station):
+    message = send(notify_station, "sms", "13800000205")
+    sent = wait_status(notify_station, message["id"], "sent")
+    reference = sent["provider_reference"]
+
+    def receipt(status):
+        body = {"receipts": [{"reference": reference, "status": status, "detail": status.upper()}], "inbound": []}
+        response = notify_station.http("notify", "POST", "/receipts/log", role="system", json=body)
+        assert response.status_code == 200 and response.json()["result"] == 0
+    receipt("delivered")
+    receipt("failed")
+    final = status_of(notify_station, message["id"])
+    assert final["status"] == "delivered"
+    assert [h["status"] for h in final["history"]][-3:] == ["sending", "sent", "delivered"]
+
+
 def test_no_log_line_holds_a_whole_phone_number(notify_station):
     logs = "\n".join(p.log_text() for p in notify_station.processes.values())
     assert PHONES_USED and "ready." in logs
