@@ -13,6 +13,7 @@ from shared.db import Database, Infrastructure
 from shared.errors import register_error_handlers
 from shared.logs import configure_logging, new_request_id, request_id_var
 from shared.outbox import OutboxRelay
+from shared.rate_limits import register_rate_limits
 from shared.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     register_request_id(app)
     register_blueprints(app, definition)
     register_error_handlers(app)
+    app.extensions["limiter"] = register_rate_limits(app, settings)
     if definition.extend is not None:
         definition.extend(app, settings)
     log.debug("%s ready on database %s", runtime.name, runtime.database.engine.url.render_as_string())

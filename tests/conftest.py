@@ -116,6 +116,8 @@ def station_environment(redis_url: str, database_urls: dict, var_dir: Path, smtp
         "NOTIFY_QUIET_END": "00:00",
         "NOTIFY_SMS_DAILY_CAP": "1000",
         "NOTIFY_RETRY_BASE_SECONDS": "0.5",
+        # Tests call far faster than any person; tests/security/test_rate_limits.py sets a real limit.
+        "YIZHAN_RATE_LIMIT_PER_MINUTE": "0",
         "PYTHONUNBUFFERED": "1",
     })
     env.update({f"{s.upper()}_DATABASE_URL": url for s, url in database_urls.items()})

@@ -49,3 +49,26 @@ def test_an_errand_posted_by_another_system_is_done_and_the_resident_told_each_s
     assert any("还需补充:老人本人银行卡或存折" in b for b in bodies)
     assert any("已办结" in b for b in bodies)
     assert all("11010519491231002X" not in b for b in bodies)
+
+
+def test_no_log_line_or_dead_letter_listing_holds_a_secret_a_phone_or_an_id_number(running_station):
+    import subprocess
+
+    from tests.processes import BIN
+
+    station = running_station
+    client = redis.Redis.from_url(station.env["REDIS_URL"])
+    key = f"leaky-{uuid.uuid4()}"
+    post_task(client, contracts.CREATE_TICKET, {  # refused (no such type), so it becomes a dead letter
+        "v": 1, "idempotency_key": key, "type": "no-such-errand", "summary": "x",
+        "resident": {"name": "黄", "phone": "13900000089", "id_number": "11010519491231002X"}})
+    client.close()
+    cli = [str(BIN / "yizhan"), "dead-letters", "list", "--service", "desk"]
+    listing = wait_until(lambda: (out := subprocess.run(cli, env=station.env, capture_output=True, text=True,
+                                                         check=True).stdout) and key in out and out,
+                         30, 0.5, "the dead letter")
+    logs = "\n".join(p.log_text() for p in station.processes.values())
+    for secret in ("13900000088", "13900000089", "11010519491231002X", station.env["YIZHAN_SECRET_KEY"]):
+        assert secret not in logs, f"{secret[:4]}… in a log line"
+        assert secret not in listing, f"{secret[:4]}… in the dead-letter listing"
+    assert "139****0089" in listing
