@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 # The relay leaves fresh rows to the publish that follows their commit.
 RELAY_GRACE = timedelta(seconds=2)
 RELAY_BATCH = 200
+# After Redis loses its data, tasks published within this window are published again.
+REPLAY_WINDOW = timedelta(hours=24)
 
 
 def enqueue(session, task_name: str, payload: dict):
@@ -49,6 +51,9 @@ class OutboxRelay:
         self.celery_app = celery_app
         self.outbox = database.infrastructure.outbox
         self._local = threading.local()
+        self._redis = None
+        self.marker_key = f"yizhan:outbox:{database.engine.url.database or 'db'}:alive"
+        self.replay_window = REPLAY_WINDOW
 
     def _connection(self):
         """This thread's broker connection, kept between publishes. It fails at once
@@ -103,8 +108,40 @@ class OutboxRelay:
             log.exception("outbox: publishing after commit failed; the relay will retry")
             return 0
 
+    def replay_if_redis_forgot(self) -> int:
+        """If Redis lost its data (a restart without persistence, a new server), the tasks it
+        held are gone: publish again what went out within the replay window. Receivers drop
+        what they already processed (their inbox), so replaying is safe.
+
+        The sign is a marker key this relay keeps in Redis: missing means Redis forgot."""
+        import redis
+
+        try:
+            if not self._marker_client().set(self.marker_key, "1", nx=True):
+                return 0
+        except redis.RedisError:
+            return 0  # Redis is away; the publishing below says so
+        since = utcnow() - self.replay_window
+        with self.database.transaction() as session:
+            rows = session.scalars(select(self.outbox).where(self.outbox.published_at > since)).all()
+            for row in rows:
+                row.published_at = None
+        if rows:
+            log.warning("outbox: Redis lost its data; publishing %d task(s) from the last %s again",
+                        len(rows), self.replay_window)
+        return len(rows)
+
+    def _marker_client(self):
+        if self._redis is None:
+            import redis
+
+            self._redis = redis.Redis.from_url(self.celery_app.conf.broker_url, socket_connect_timeout=2,
+                                               socket_timeout=2)
+        return self._redis
+
     def relay_once(self) -> int:
         """Publish every row older than the grace period that is still unpublished."""
+        self.replay_if_redis_forgot()
         with self.database.transaction() as session:
             rows = session.scalars(select(self.outbox).where(
                 self.outbox.published_at.is_(None), self.outbox.created_at < utcnow() - RELAY_GRACE

@@ -53,3 +53,31 @@ def test_a_booking_made_while_redis_is_down_reaches_the_desk_when_redis_returns(
                                                              outbox.payload["booking_id"].as_integer() == booking_id))
         assert review_row.published_at is not None and review_row.attempts >= 1
         print(f"counted: review case opened; outbox row published after {review_row.attempts} failed attempt(s)")
+
+
+def test_tasks_waiting_in_redis_when_it_lost_its_data_are_published_again(backend, work_dir, private_redis):
+    """Booking publishes a review request while the desk worker is stopped, so the task only
+    lives in Redis; Redis then restarts empty. The relay notices and publishes it again."""
+    with launched_station(backend, work_dir, private_redis.url, services=("booking", "desk")) as station:
+        desk_worker = station.processes["desk-worker"]
+        desk_worker.stop()
+        created = station.http("booking", "POST", "/bookings", role="org", org=1, json=make_booking())
+        booking_id = created.json()["id"]
+        client_url = private_redis.url
+        import redis as redis_client
+        queued = wait_until(lambda: redis_client.Redis.from_url(client_url).llen("desk"), 10, 0.1, "the task queued")
+        private_redis.stop()
+        private_redis.start()
+        print(f"injected: {queued} task(s) in Redis when it restarted empty")
+        from tests.processes import worker_process
+        station.processes["desk-worker-2"] = worker_process("desk", station.env, station.log_dir, suffix="-2").start()
+
+        def review_opened():
+            reviews = station.http("desk", "GET", "/reviews?per_page=100").json()["items"]
+            return [r for r in reviews if r["booking_id"] == booking_id]
+        try:
+            wait_until(review_opened, 60, 0.5, "the review case after the replay")
+        except AssertionError:
+            print(station.logs())
+            raise
+        print("counted: the review case opened; lost 0")
