@@ -7,6 +7,13 @@ field; a test keeps that document and this module in step.
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 CONTRACT_VERSION = 1
+# PostgreSQL's integer: no id is larger.
+MAX_ID = 2_147_483_647
+
+
+def Id(strict: bool = True, **kwargs):
+    """An id of something in a service's database (strict in JSON; a query string holds text)."""
+    return fields.Integer(strict=strict, validate=validate.Range(1, MAX_ID), **kwargs)
 
 REVIEW_BOOKING = "desk.review_booking"
 WITHDRAW_REVIEW = "desk.withdraw_review"
@@ -47,20 +54,20 @@ class Contact(Schema):
 
 
 class VenueRef(Schema):
-    id = fields.Integer(required=True, strict=True)
+    id = Id(required=True)
     code = fields.String(required=True)
     name = fields.String(required=True)
 
 
 class OrganizationRef(Schema):
-    id = fields.Integer(required=True, strict=True)
+    id = Id(required=True)
     name = fields.String(required=True)
     credit_score = fields.Integer(required=True, strict=True)
     recent_violations = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0))
 
 
 class Occurrence(Schema):
-    booking_id = fields.Integer(required=True, strict=True)
+    booking_id = Id(required=True)
     start = fields.AwareDateTime(required=True)
     end = fields.AwareDateTime(required=True)
 
@@ -82,7 +89,7 @@ class Recurrence(Schema):
 
 
 class ReviewBooking(KeyedContract):
-    booking_id = fields.Integer(required=True, strict=True)
+    booking_id = Id(required=True)
     venue = fields.Nested(VenueRef, required=True)
     organization = fields.Nested(OrganizationRef, required=True)
     start = fields.AwareDateTime(required=True)
@@ -95,13 +102,13 @@ class ReviewBooking(KeyedContract):
 
 
 class WithdrawReview(KeyedContract):
-    booking_id = fields.Integer(required=True, strict=True)
+    booking_id = Id(required=True)
     reason = fields.String(required=True, validate=validate.Length(1, 500))
 
 
 class ApplyReviewDecision(KeyedContract):
-    booking_id = fields.Integer(required=True, strict=True)
-    review_id = fields.Integer(required=True, strict=True)
+    booking_id = Id(required=True)
+    review_id = Id(required=True)
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     decided_by = fields.String(required=True, validate=validate.Length(1, 100))
@@ -113,8 +120,8 @@ class ApplyReviewDecision(KeyedContract):
 
 
 class RequestBooking(KeyedContract):
-    venue_id = fields.Integer(required=True, strict=True)
-    organization_id = fields.Integer(required=True, strict=True)
+    venue_id = Id(required=True)
+    organization_id = Id(required=True)
     start = fields.AwareDateTime(required=True)
     end = fields.AwareDateTime(required=True)
     title = fields.String(required=True, validate=validate.Length(1, 200))
@@ -153,7 +160,7 @@ class SendMessage(KeyedContract):
 
 
 class DeliverMessage(Contract):
-    message_id = fields.Integer(required=True, strict=True)
+    message_id = Id(required=True)
 
 
 class Sweep(Contract):
@@ -188,6 +195,17 @@ class ContractError(ValueError):
         super().__init__(f"{task_name}: {messages}")
 
 
+def contains_nul(value) -> bool:
+    """A NUL character anywhere in a JSON value: no database text column can hold it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
 def load_payload(task_name: str, payload) -> dict:
     """Validate a received payload and return it deserialised; raise ContractError."""
     schema = CONTRACTS.get(task_name)
@@ -195,6 +213,8 @@ def load_payload(task_name: str, payload) -> dict:
         raise ContractError(task_name, {"task": ["no contract for this task name"]})
     if not isinstance(payload, dict):
         raise ContractError(task_name, {"_schema": ["the payload must be one JSON object"]})
+    if contains_nul(payload):
+        raise ContractError(task_name, {"_schema": ["text may not contain NUL characters"]})
     try:
         return schema().load(payload)
     except ValidationError as exc:

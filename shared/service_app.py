@@ -4,12 +4,14 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import Flask, g, request
-from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import observability
+from shared.api import StationApi
 from shared.celery_app import make_celery
+from shared.contracts import contains_nul
 from shared.db import Database, Infrastructure
+from shared.errors import Refused
 from shared.errors import register_error_handlers
 from shared.logs import configure_logging, new_request_id, request_id_var
 from shared.outbox import OutboxRelay
@@ -99,6 +101,14 @@ def register_extensions(app: Flask, definition: ServiceDefinition, settings: Set
 
 def register_request_id(app: Flask) -> None:
     @app.before_request
+    def refuse_nul_characters():
+        # No database text column holds NUL (PostgreSQL refuses it): refuse it at the door.
+        if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+            raise Refused("请求含有非法字符 The request contains a NUL character.", {"query": ["NUL character"]})
+        if request.is_json and request.content_length and contains_nul(request.get_json(silent=True)):
+            raise Refused("请求含有非法字符 The request contains a NUL character.", {"json": ["NUL character"]})
+
+    @app.before_request
     def take_request_id():
         g.request_id = request.headers.get("X-Request-ID", "")[:64] or new_request_id()
         g.request_id_token = request_id_var.set(g.request_id)
@@ -118,7 +128,7 @@ def register_request_id(app: Flask) -> None:
 
 def register_blueprints(app: Flask, definition: ServiceDefinition) -> None:
     app.register_blueprint(observability.blueprint)
-    api = Api(app)
+    api = StationApi(app)
     for blueprint in definition.blueprints:
         api.register_blueprint(blueprint)
     app.extensions["api"] = api

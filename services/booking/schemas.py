@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from shared.contracts import Contact, RequestBooking
+from shared.contracts import Contact, Id, RequestBooking
 from shared.http_schemas import PageArgs, StationDateTime, page_schema
 
 
@@ -98,8 +98,8 @@ class BookingDetailSchema(BookingSchema):
 
 
 class BookingListArgs(PageArgs):
-    venue_id = fields.Integer()
-    organization_id = fields.Integer()
+    venue_id = Id(strict=False)
+    organization_id = Id(strict=False)
     status = fields.String(validate=validate.OneOf(
         ["pending_review", "approved", "rejected", "cancelled", "checked_in", "no_show", "completed"]))
     series_id = fields.String()

@@ -112,6 +112,7 @@ def test_redis_lost_and_restarted_empty_loses_no_answered_request(backend, work_
             book("outage")
             if open_at_stop:
                 approve(open_at_stop.pop(), "outage")
+            time.sleep(0.1)
         outage = time.monotonic() - stopped_at
         sent_outage = (len(booked) - sent_before[0], len(decided) - sent_before[1])
 
@@ -139,9 +140,11 @@ def test_redis_lost_and_restarted_empty_loses_no_answered_request(backend, work_
             wait_until(lambda: not any(missing()), SETTLE_SECONDS, 1.0, "every answered request's final state")
         except AssertionError:
             no_review, not_approved, no_sms = missing()
+            exited = {name: p.process.poll() for name, p in station.processes.items() if p.process.poll() is not None}
             print(f"lost: {len(no_review)} bookings without a review {sorted(no_review)}, "
                   f"{len(not_approved)} decided bookings not approved {sorted(not_approved)}, "
-                  f"{len(no_sms)} without a sent booking_approved SMS {sorted(no_sms)}")
+                  f"{len(no_sms)} without a sent booking_approved SMS {sorted(no_sms)}; "
+                  f"processes exited: {exited or 'none'}")
             print(station.logs())
             raise
         settled = time.monotonic() - restarted_at

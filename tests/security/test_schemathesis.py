@@ -12,6 +12,7 @@ Generation is bounded and derandomized: the same examples every run.
 """
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 import hypothesis
@@ -33,7 +34,7 @@ from tests.conftest import auth
 
 # Examples per operation and generation mode: enough to reach each operation's
 # validation, lookup and success paths; small enough for well under a minute.
-EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 8}
+EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 10}
 ERROR_KEYS = {"code", "message", "fields"}
 
 
@@ -170,6 +171,8 @@ def test_every_operation_holds_to_the_openapi_document(station, service):
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             calls += exercise(operation, mode, headers, findings)
     assert operations, f"{service}: the OpenAPI document lists no operations"
+    kinds = Counter(f.kind for f in findings.values())
+    summary_lines = "\n".join(f"  {count:3d} x {kind}" for kind, count in kinds.most_common())
     report = "\n".join(str(f) for f in findings.values())
     assert not findings, (f"{service}: {len(findings)} distinct failure(s) over {len(operations)} operations,"
-                          f" {calls} calls:\n{report}")
+                          f" {calls} calls:\n{summary_lines}\n{report}")

@@ -48,3 +48,32 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(station):
     assert response.json["error"]["code"] == "internal_error"
     assert "Traceback" not in response.get_data(as_text=True)
     assert "13812345678" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("service, path", [("booking", "/venues/2147483648"), ("desk", "/tickets/9223372036854775808"),
+                                           ("notify", "/messages/99999999999999999999")])
+def test_an_id_no_database_can_hold_is_a_404_not_a_500(station, service, path):
+    response = station.client(service).get(path, headers=auth("admin"))
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+def test_an_id_too_large_in_a_query_or_body_is_a_422(station):
+    client = station.client("booking")
+    assert client.get("/bookings?venue_id=2147483648", headers=auth("staff")).status_code == 422
+    response = client.post("/bookings", json={"venue_id": 2147483648}, headers=auth("staff"))
+    assert response.status_code == 422 and "venue_id" in response.json["error"]["fields"]
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("GET", "/tickets?assignee=%00", None),
+    ("POST", "/tickets", {"type": "a\u0000", "summary": "x", "resident": {"name": "王", "phone": "13800000001"}}),
+])
+def test_a_nul_character_is_refused_at_the_door(station, method, path, body):
+    response = station.client("desk").open(path, method=method, json=body, headers=auth("staff"))
+    assert response.status_code == 422 and response.json["error"]["code"] == "refused"
+
+
+def test_the_documented_error_format_is_the_one_returned(station):
+    spec = station.client("booking").get("/openapi.json").json
+    error = spec["components"]["schemas"]["Error"]["properties"]
+    assert set(error) == {"error"}
