@@ -38,7 +38,8 @@ def local_station(tmp_path):
            "NOTIFY_QUIET_START": "00:00", "NOTIFY_QUIET_END": "00:00"}  # the walk-through runs at any hour
     env.update({f"YIZHAN_{name}_PORT": str(port) for name, port in ports.items()})
     log = open(tmp_path / "run.log", "wb")
-    runner = subprocess.Popen([str(BIN / "yizhan"), "run"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    runner = subprocess.Popen([str(BIN / "yizhan"), "run"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     output = lambda: (tmp_path / "run.log").read_text(errors="replace")  # noqa: E731
     gateway = f"http://127.0.0.1:{ports['GATEWAY']}"
 
@@ -52,14 +53,18 @@ def local_station(tmp_path):
         return healthy and output().count("ready.") >= 3
     try:
         wait_until(up, 60, 0.5, "the local station")
+        yield runner, env, ports, output
     except AssertionError:
-        runner.kill()
         print(output()[-5000:])
         raise
-    yield runner, env, ports, output
-    if runner.poll() is None:
-        runner.kill()
-    log.close()
+    finally:
+        if runner.poll() is None:  # the test failed before its Ctrl-C: stop everything the runner started
+            runner.send_signal(signal.SIGINT)
+            try:
+                runner.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(runner.pid, signal.SIGKILL)
+        log.close()
 
 
 def test_make_run_serves_the_readme_walkthrough_and_stops_on_ctrl_c(local_station, tmp_path):
