@@ -1,8 +1,10 @@
 """Database helpers: one database per service, SQLite by default, PostgreSQL by URL."""
 
+import os
+import threading
 import uuid
 from dataclasses import dataclass
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -96,6 +98,17 @@ class Database:
             reader_engine = self.engine
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(reader_engine, expire_on_commit=False)
+        self._fork_guard = None
+
+    def guard_forks(self) -> None:
+        """In a process that forks (the Celery worker's main process, whose relay thread
+        writes): never fork in the middle of a transaction. A child forked while SQLite's
+        BEGIN IMMEDIATE was held inherits the lock state and can never write again
+        (found by tests/faults/test_redis_lost.py)."""
+        if self._fork_guard is None:
+            self._fork_guard = threading.RLock()  # re-entrant: a transaction may open another
+            os.register_at_fork(before=self._fork_guard.acquire, after_in_parent=self._fork_guard.release,
+                                after_in_child=self._fork_guard.release)
 
     @contextmanager
     def transaction(self):
@@ -104,10 +117,11 @@ class Database:
         Outbox rows added inside it are published right after the commit
         (see shared.outbox); what cannot be published waits for the relay.
         """
+        guard = self._fork_guard or nullcontext()
         session = self._writer()
         session.info.update(infrastructure=self.infrastructure, relay=self.relay)
         try:
-            with session.begin():
+            with guard, session.begin():
                 yield session
             for hook in session.info.pop("after_commit", []):
                 hook()

@@ -91,7 +91,25 @@ def replay_dead_letter(database, celery_app, dead_letter_id: int, payload=None):
 
 
 class DeadLetteringConsumer(Consumer):
-    """Celery's consumer, recording what it refuses instead of only logging it."""
+    """Celery's consumer, recording what it refuses instead of only logging it, and
+    surviving a Redis connection that breaks while it is being closed."""
+
+    def on_connection_error_after_connected(self, exc):
+        # With celery 5.7 / kombu 5.7, closing a Redis connection that broke on the
+        # remote-control socket can raise AttributeError ('NoneType' … 'hostname') from
+        # Channel.close → restore_unacked; uncaught, it stops the worker for good.
+        # Found by tests/faults/test_redis_lost.py. The connection is gone either way.
+        connection = self.connection
+        if connection is not None:
+            close = connection.close
+
+            def close_quietly():
+                try:
+                    close()
+                except AttributeError:
+                    log.warning("broken broker connection could not be closed cleanly; dropping it")
+            connection.close = close_quietly
+        super().on_connection_error_after_connected(exc)
 
     def _record(self, message, reason, body=None):
         database = getattr(self.app, "yizhan_database", None)

@@ -40,6 +40,7 @@ def prepare_worker(flask_app):
     runtime = flask_app.extensions["yizhan"]
     celery = runtime.celery
     celery.steps["worker"].add(OutboxRelayStep)
+    runtime.database.guard_forks()
 
     @signals.setup_logging.connect(weak=False)
     def use_json_logs(**_):

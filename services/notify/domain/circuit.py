@@ -49,6 +49,13 @@ class CircuitBreaker:
         except redis.RedisError:
             pass
 
+    def seconds_until_probe(self, provider: str) -> float:
+        try:
+            open_until = self.client.hget(PREFIX + provider, "open_until")
+        except redis.RedisError:
+            return 0.0
+        return max(0.0, float(open_until) - time.time()) if open_until else 0.0
+
     def state(self, provider: str) -> str:
         try:
             open_until = self.client.hget(PREFIX + provider, "open_until")

@@ -20,7 +20,7 @@ import redis
 
 from services.notify.domain.messages import ACCEPTED, FAILED, SENDING, SENT, record_status
 from services.notify.models import Message
-from services.notify.providers import PermanentError, TransientError, providers_for
+from services.notify.providers import CircuitOpen, PermanentError, TransientError, providers_for
 
 SKIPPED = "skipped"
 log = logging.getLogger(__name__)
@@ -73,6 +73,12 @@ def deliver(database, settings, policy, circuit, locks: SendLocks, message_id: i
 
 
 def _deliver(database, settings, policy, circuit, message_id: int, now: datetime) -> str:
+    providers = providers_for_message(database, settings, message_id)
+    # Ask each circuit once: a half-open circuit grants its one probe to this call.
+    allowed = [p for p in providers if circuit.allows(p.name)]
+    if providers and not allowed:
+        wait = min(circuit.seconds_until_probe(p.name) for p in providers)
+        raise CircuitOpen("every provider's circuit is open", wait)
     with database.transaction() as session:
         message = claim_for_sending(session, message_id, now)
         if message is not None and is_expired(message, now, policy):
@@ -80,11 +86,8 @@ def _deliver(database, settings, policy, circuit, message_id: int, now: datetime
             return FAILED
     if message is None:
         return SKIPPED
-    errors = []
-    for provider in providers_for(settings, message.channel):
-        if not circuit.allows(provider.name):
-            errors.append(f"{provider.name}: circuit open")
-            continue
+    errors = [f"{p.name}: circuit open" for p in providers if p not in allowed]
+    for provider in allowed:
         try:
             reference = provider.send(message)
         except TransientError as exc:
@@ -106,7 +109,15 @@ def _deliver(database, settings, policy, circuit, message_id: int, now: datetime
     error = "; ".join(errors) or "no provider configured"
     with database.transaction() as session:
         record_status(session, session.get(Message, message_id), ACCEPTED, f"retrying: {error}"[:500])
-    raise TransientError(error)
+    failure = TransientError(error)
+    failure.attempts = message.attempts
+    raise failure
+
+
+def providers_for_message(database, settings, message_id: int) -> list:
+    with database.reader() as session:
+        message = session.get(Message, message_id)
+        return providers_for(settings, message.channel) if message is not None else []
 
 
 def _finish(database, message_id, status, detail, provider=None, reference=None) -> str:

@@ -15,3 +15,11 @@ class Provider:
     def send(self, message) -> str | None:
         """Hand the message over; return the provider's reference, if any."""
         raise NotImplementedError
+
+
+class CircuitOpen(TransientError):
+    """Every provider's circuit is open: nothing was tried; try again when one half-opens."""
+
+    def __init__(self, message: str, wait_seconds: float):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
