@@ -5,7 +5,9 @@ lose points; repeated violations suspend their booking rights for a while;
 points come back over time.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+
+from shared.policy import policy_from_environ
 
 
 @dataclass(frozen=True)
@@ -26,30 +28,22 @@ class BookingPolicy:
     monthly_recovery_points: int = 2
 
     ENV = {
-        "notice_working_days": "BOOKING_NOTICE_WORKING_DAYS",
-        "monthly_bookings": "BOOKING_MONTHLY_QUOTA",
-        "monthly_hours": "BOOKING_MONTHLY_HOURS",
-        "max_occurrences": "BOOKING_MAX_OCCURRENCES",
-        "check_in_before_minutes": "BOOKING_CHECK_IN_BEFORE_MINUTES",
-        "check_in_after_minutes": "BOOKING_CHECK_IN_AFTER_MINUTES",
-        "start_score": "CREDIT_START_SCORE",
-        "late_cancellation_points": "CREDIT_LATE_CANCELLATION_POINTS",
-        "late_cancellation_hours": "CREDIT_LATE_CANCELLATION_HOURS",
-        "no_show_points": "CREDIT_NO_SHOW_POINTS",
-        "violations_to_suspend": "CREDIT_VIOLATIONS_TO_SUSPEND",
-        "violation_window_days": "CREDIT_VIOLATION_WINDOW_DAYS",
-        "suspension_days": "CREDIT_SUSPENSION_DAYS",
-        "monthly_recovery_points": "CREDIT_MONTHLY_RECOVERY_POINTS",
+        "notice_working_days": ("BOOKING_NOTICE_WORKING_DAYS", int),
+        "monthly_bookings": ("BOOKING_MONTHLY_QUOTA", int),
+        "monthly_hours": ("BOOKING_MONTHLY_HOURS", int),
+        "max_occurrences": ("BOOKING_MAX_OCCURRENCES", int),
+        "check_in_before_minutes": ("BOOKING_CHECK_IN_BEFORE_MINUTES", int),
+        "check_in_after_minutes": ("BOOKING_CHECK_IN_AFTER_MINUTES", int),
+        "start_score": ("CREDIT_START_SCORE", int),
+        "late_cancellation_points": ("CREDIT_LATE_CANCELLATION_POINTS", int),
+        "late_cancellation_hours": ("CREDIT_LATE_CANCELLATION_HOURS", int),
+        "no_show_points": ("CREDIT_NO_SHOW_POINTS", int),
+        "violations_to_suspend": ("CREDIT_VIOLATIONS_TO_SUSPEND", int),
+        "violation_window_days": ("CREDIT_VIOLATION_WINDOW_DAYS", int),
+        "suspension_days": ("CREDIT_SUSPENSION_DAYS", int),
+        "monthly_recovery_points": ("CREDIT_MONTHLY_RECOVERY_POINTS", int),
     }
 
     @classmethod
     def from_env(cls, environ: dict) -> "BookingPolicy":
-        values = {}
-        for f in fields(cls):
-            name = cls.ENV[f.name]
-            if name in environ:
-                try:
-                    values[f.name] = int(environ[name])
-                except ValueError:
-                    raise ValueError(f"{name} must be a whole number, not {environ[name]!r}") from None
-        return cls(**values)
+        return policy_from_environ(cls, environ, cls.ENV)

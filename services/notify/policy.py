@@ -1,7 +1,9 @@
 """The delivery guarantees' numbers, from the environment (defaults in README.md)."""
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import time
+
+from shared.policy import policy_from_environ
 
 
 def _clock(text: str) -> time:
@@ -37,12 +39,4 @@ class NotifyPolicy:
 
     @classmethod
     def from_env(cls, environ: dict) -> "NotifyPolicy":
-        values = {}
-        for f in fields(cls):
-            name, parse = cls.ENV[f.name]
-            if name in environ:
-                try:
-                    values[f.name] = parse(environ[name])
-                except ValueError:
-                    raise ValueError(f"{name} has a value that cannot be read: {environ[name]!r}") from None
-        return cls(**values)
+        return policy_from_environ(cls, environ, cls.ENV)
