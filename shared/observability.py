@@ -5,6 +5,8 @@ import time
 
 import redis
 from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from shared.state_metrics import StateCollector
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
                                generate_latest, multiprocess)
 
@@ -43,7 +45,11 @@ def healthz():
 
 @blueprint.get("/metrics")
 def metrics():
-    return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
+    service = current_app.extensions["yizhan"]
+    body = generate_latest(_registry())
+    state = CollectorRegistry()
+    state.register(StateCollector(service, current_app.extensions.get("state_metrics")))
+    return Response(body + generate_latest(state), mimetype=CONTENT_TYPE_LATEST)
 
 
 def _registry():

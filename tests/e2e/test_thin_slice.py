@@ -95,3 +95,15 @@ def test_metrics_are_merged_across_the_api_processes(running_station):
                 if l.startswith("yizhan_http_requests_total{") and 'endpoint="/venues"' in l and 'status="200"' in l)
     assert float(line.rsplit(" ", 1)[1]) >= 6
     assert 'endpoint="/bookings",method="POST",service="booking",status="201"' in text
+
+
+def test_metrics_show_queues_outboxes_and_messages(running_station):
+    texts = {s: running_station.http(s, "GET", "/metrics").text for s in ("booking", "desk", "notify")}
+    for service, text in texts.items():
+        assert f'yizhan_outbox_backlog{{service="{service}"}}' in text
+        assert f'yizhan_outbox_oldest_age_seconds{{service="{service}"}}' in text
+        for queue in ("booking", "desk", "notify"):
+            assert f'yizhan_queue_depth{{queue="{queue}"}}' in text
+    sent = [line for line in texts["notify"].splitlines()
+            if line.startswith('yizhan_messages{channel="sms",provider="log",status="sent"}')]
+    assert sent and float(sent[0].rsplit(" ", 1)[1]) >= 1
