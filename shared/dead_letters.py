@@ -16,6 +16,7 @@ from celery.worker.consumer import Consumer
 from sqlalchemy import select
 
 from shared.logs import mask_personal_data
+from shared.task_metrics import count_dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def record_dead_letter(database, *, queue, reason, body, content_type="applicati
                     task_name=task_name, task_id=task_id)
         session.add(row)
     log.warning("dead letter %s on queue %s (%s): %s", row.id, queue, task_name, mask_personal_data(reason))
+    count_dead_letter(queue)
     return row
 
 

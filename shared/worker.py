@@ -7,6 +7,7 @@ import threading
 from celery import bootsteps, signals
 
 from shared.logs import configure_logging
+from shared.task_metrics import serve_worker_metrics
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ def prepare_worker(flask_app):
     celery = runtime.celery
     celery.steps["worker"].add(OutboxRelayStep)
     runtime.database.guard_forks()
+
+    @signals.worker_ready.connect(weak=False)
+    def expose_metrics(**_):
+        serve_worker_metrics()
 
     @signals.setup_logging.connect(weak=False)
     def use_json_logs(**_):

@@ -115,7 +115,12 @@ def worker_process(service: str, env: dict, log_dir: Path, concurrency: int = 2,
     argv = [str(BIN / "celery"), "-A", f"{SERVICE_PACKAGES[service]}.worker", "worker", "-Q", service,
             "--hostname", f"{service}{suffix}@%h", "--loglevel", "INFO", "--concurrency", str(concurrency),
             "--without-gossip", "--without-mingle", "--without-heartbeat"]
-    return ManagedProcess(f"{service}-worker{suffix}", argv, env, log_dir)
+    metrics_dir = log_dir / f"prometheus-{service}-worker{suffix}"
+    metrics_dir.mkdir(exist_ok=True)
+    process = ManagedProcess(f"{service}-worker{suffix}", argv, {
+        **env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "YIZHAN_WORKER_METRICS_PORT": str(free_port())}, log_dir)
+    process.metrics_url = f"http://127.0.0.1:{process.env['YIZHAN_WORKER_METRICS_PORT']}/metrics"
+    return process
 
 
 def wait_healthy(base_url: str, timeout: float = 30) -> None:

@@ -107,3 +107,14 @@ def test_metrics_show_queues_outboxes_and_messages(running_station):
     sent = [line for line in texts["notify"].splitlines()
             if line.startswith('yizhan_messages{channel="sms",provider="log",status="sent"}')]
     assert sent and float(sent[0].rsplit(" ", 1)[1]) >= 1
+
+
+def test_each_worker_serves_task_metrics_merged_across_its_processes(running_station):
+    import requests
+
+    for service in ("booking", "desk", "notify"):
+        text = requests.get(running_station.processes[f"{service}-worker"].metrics_url, timeout=5).text
+        assert 'yizhan_tasks_total{outcome="received"' in text
+        succeeded = [l for l in text.splitlines() if l.startswith("yizhan_tasks_total{") and 'outcome="succeeded"' in l]
+        assert sum(float(l.rsplit(" ", 1)[1]) for l in succeeded) >= 1, service
+        assert "yizhan_task_duration_seconds_bucket" in text
