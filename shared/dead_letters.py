@@ -96,6 +96,14 @@ class DeadLetteringConsumer(Consumer):
     """Celery's consumer, recording what it refuses instead of only logging it, and
     surviving a Redis connection that breaks while it is being closed."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # kombu 5.7's Redis channel raises AttributeError ('NoneType' … 'hostname') when used after
+        # its connection was torn down: on close, and on a late ack after Redis went away. Counted as
+        # a connection error, it makes the consumer reconnect (and the unacked message come back)
+        # instead of stopping the worker (tests/faults/test_redis_lost.py).
+        self.connection_errors = tuple(self.connection_errors) + (AttributeError,)
+
     def on_connection_error_after_connected(self, exc):
         # With celery 5.7 / kombu 5.7, closing a Redis connection that broke on the
         # remote-control socket can raise AttributeError ('NoneType' … 'hostname') from

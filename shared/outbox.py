@@ -148,12 +148,6 @@ class OutboxRelay:
             ).order_by(self.outbox.created_at).limit(RELAY_BATCH).with_for_update(skip_locked=True)).all()
             return self._publish_rows(rows)
 
-    def backlog(self):
-        """(unpublished rows, oldest unpublished created_at) for metrics and health."""
-        with self.database.reader() as session:
-            return session.execute(select(func.count(), func.min(self.outbox.created_at))
-                                   .where(self.outbox.published_at.is_(None))).one()
-
     def run(self, stop: threading.Event, interval: float) -> None:
         while not stop.wait(interval):
             try:
