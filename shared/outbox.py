@@ -11,7 +11,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shared.contracts import check_outgoing
 from shared.db import utcnow
