@@ -2,8 +2,7 @@
 
     .venv/bin/python bench/http_bench.py [--seconds 10] [--connections 32] [--output docs/benchmarks.md]
 
-Starts a private redis-server, fresh SQLite databases (or PostgreSQL: set
-BOOKING_DATABASE_URL), the booking API and a bare Flask app under the same
+Starts a private redis-server, fresh SQLite databases, the booking API and a bare Flask app under the same
 gunicorn settings (shared/gunicorn_conf.py), then drives each endpoint with N
 keep-alive connections for a fixed time. The client runs on the same machine
 as the servers, so absolute figures are a floor; the ratio to the bare endpoint
@@ -11,14 +10,10 @@ measured in the same run is the figure to compare.
 """
 
 import argparse
-import http.client
 import itertools
 import json
 import os
 import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,71 +21,10 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import SECRET, Processes, drive, migrate_and_seed, station_env, stop_on_sigterm  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
-
-BIN = Path(sys.executable).parent
-SECRET = "bench-secret-0123456789abcdef0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int, path: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", path)
-            if connection.getresponse().status < 500:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"nothing answered on port {port}{path}")
-
-
-def gunicorn(app: str, port: int, env: dict, log) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "gunicorn"), "--config", "python:shared.gunicorn_conf",
-                             "--bind", f"127.0.0.1:{port}", app], env=env, cwd=ROOT, stdout=log, stderr=log)
-
-
-def drive(port: int, method: str, make_request, seconds: float, connections: int) -> dict:
-    """N threads, each on one keep-alive connection, for a fixed time; latencies of every request."""
-    latencies, statuses, stop = [], {}, time.monotonic() + seconds
-    lock = threading.Lock()
-
-    def worker():
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine, codes = [], {}
-        while time.monotonic() < stop:
-            path, body, headers = make_request()
-            started = time.perf_counter()
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            mine.append(time.perf_counter() - started)
-            codes[response.status] = codes.get(response.status, 0) + 1
-        with lock:
-            latencies.extend(mine)
-            for code, n in codes.items():
-                statuses[code] = statuses.get(code, 0) + n
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    began = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - began
-    cuts = statistics.quantiles(latencies, n=100)
-    return {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50_ms": cuts[49] * 1000,
-            "p99_ms": cuts[98] * 1000, "statuses": statuses}
 
 
 def booking_requests():
@@ -120,21 +54,15 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=None, help="write the table as Markdown here")
     args = parser.parse_args()
 
+    stop_on_sigterm()
     work = Path(tempfile.mkdtemp(prefix="yizhan-bench-"))
-    log = open(work / "servers.log", "wb")
-    redis_port, api_port, bare_port = free_port(), free_port(), free_port()
-    env = {**os.environ, "YIZHAN_ENV": "test", "YIZHAN_SECRET_KEY": SECRET, "YIZHAN_VAR_DIR": str(work),
-           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "YIZHAN_LOG_LEVEL": "WARNING",
-           "BOOKING_MONTHLY_QUOTA": "1000000", "BOOKING_MONTHLY_HOURS": "1000000"}
-    processes = [subprocess.Popen(["redis-server", "--port", str(redis_port), "--save", "", "--appendonly", "no"],
-                                  stdout=log, stderr=log)]
+    processes = Processes(work)
     try:
-        subprocess.run([str(BIN / "yizhan"), "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
-        subprocess.run([str(BIN / "yizhan"), "seed"], env=env, cwd=ROOT, check=True, capture_output=True)
-        processes.append(gunicorn("services.booking:create_app()", api_port, env, log))
-        processes.append(gunicorn("bench.bare_app:create_app()", bare_port, env, log))
-        wait_for(api_port, "/healthz")
-        wait_for(bare_port, "/bare")
+        env = station_env(work)
+        env["REDIS_URL"] = processes.redis(env)
+        migrate_and_seed(env)
+        api_port = processes.api("booking-api", "services.booking:create_app()", env)
+        bare_port = processes.api("bare-api", "bench.bare_app:create_app()", env)
         token = issue_token(SECRET, "resident", "bench")
         availability_day = (date.today() + timedelta(days=40)).isoformat()
         auth = {"Authorization": f"Bearer {token}"}
@@ -155,11 +83,8 @@ def main() -> int:
             print(f"{name:32} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.1f} ms  "
                   f"p99 {result['p99_ms']:7.1f} ms  {result['statuses']}", flush=True)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(10)
-        log.close()
+        processes.stop_all()
+        shutil.rmtree(work, ignore_errors=True)
     table = render(results, args)
     print("\n" + table)
     if args.output:
@@ -167,7 +92,6 @@ def main() -> int:
             "# Benchmarks\n\nWritten by `make bench` (bench/http_bench.py); every figure sits beside a bare "
             "Flask endpoint served the same way in the same run, and the ratio is the figure to compare across "
             f"machines. Measured {time.strftime('%Y-%m-%d')}.\n\n## HTTP: the booking API\n\n" + table)
-    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

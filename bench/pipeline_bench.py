@@ -27,11 +27,7 @@ import base64
 import json
 import os
 import shutil
-import signal
-import socket
 import sqlite3
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,34 +37,14 @@ from pathlib import Path
 
 import redis
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-SECRET = "bench-secret-0123456789abcdef0123456789"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (BIN, Processes, free_port, percentiles, port_answers, station_env,  # noqa: E402
+                          migrate_and_seed, stop_on_sigterm, wait_until)
+
 NOOP_DONE_KEY = "bench:noop:done"  # bench/noop_app.py DONE_KEY; not imported, so this script needs no app settings
 EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 DEADLINE_SECONDS = 120
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(interval)
-
-
-def port_answers(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 # --- posting tasks the way tests/raw_tasks.py does: kombu's message, LPUSHed onto the queue's list ----
@@ -98,70 +74,6 @@ def post_all(client: redis.Redis, queue: str, messages: list[str]) -> None:
     pipe.execute()
 
 
-# --- processes -------------------------------------------------------------------------------------
-
-class Processes:
-    """Every process this run started, each in its own session so a worker's pool children go with it."""
-
-    def __init__(self, work: Path):
-        self.work = work
-        self.running: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
-        log = open(self.work / f"{name}.log", "ab")
-        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        log.close()  # the child holds its own copy
-        self.running[name] = process
-        return process
-
-    def log(self, name: str) -> str:
-        path = self.work / f"{name}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def alive(self, name: str) -> bool:
-        process = self.running[name]
-        if process.poll() is not None:
-            raise SystemExit(f"{name} exited ({process.returncode}):\n{self.log(name)[-3000:]}")
-        return True
-
-    def stop(self, name: str, timeout: float = 20) -> None:
-        process = self.running.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                process.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def stop_all(self) -> None:
-        for name in reversed(list(self.running)):
-            self.stop(name)
-
-
-def worker_argv(app: str, concurrency: int, hostname: str) -> list[str]:
-    return [str(BIN / "celery"), "-A", app, "worker", "-Q", "notify", "--hostname", f"{hostname}@%h",
-            "--concurrency", str(concurrency), "--loglevel", "WARNING",
-            "--without-gossip", "--without-mingle", "--without-heartbeat"]
-
-
-def wait_worker_ready(processes: Processes, name: str, client: redis.Redis) -> None:
-    """Until the worker logs "ready." or, since that line is INFO and the run logs WARNING, until its
-    consumer is blocked in BRPOP on the queue (which it does only once the pool is up)."""
-    def ready():
-        processes.alive(name)
-        if "ready." in processes.log(name):
-            return True
-        return any(c.get("cmd") == "brpop" for c in client.client_list())
-    wait_until(ready, 60, f"{name} to be ready", 0.1)
-
-
 # --- the two runs ----------------------------------------------------------------------------------
 
 def utc_text(moment: datetime) -> datetime:
@@ -170,8 +82,7 @@ def utc_text(moment: datetime) -> datetime:
 
 def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Path, n: int, concurrency: int) -> dict:
     name = "notify-worker"
-    processes.start(name, worker_argv("services.notify.worker", concurrency, "notify-bench"), env)
-    wait_worker_ready(processes, name, client)
+    processes.worker(name, "services.notify.worker", "notify", env, concurrency)
     run_id = uuid.uuid4().hex[:8]
     tasks = [raw_message("notify.send_message", {
         "v": 1, "idempotency_key": f"bench-{run_id}-{i}", "channel": "email", "recipient": f"bench{i}@example.org",
@@ -214,8 +125,7 @@ def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Pat
 def run_baseline(processes: Processes, env: dict, client: redis.Redis, n: int, concurrency: int) -> dict:
     name = "noop-worker"
     client.delete(NOOP_DONE_KEY)
-    processes.start(name, worker_argv("bench.noop_app", concurrency, "noop-bench"), env)
-    wait_worker_ready(processes, name, client)
+    processes.worker(name, "bench.noop_app", "notify", env, concurrency)
     tasks = [raw_message("notify.noop", {"v": 1}) for _ in range(n)]
     began = time.monotonic()
     post_all(client, "notify", tasks)
@@ -230,11 +140,6 @@ def run_baseline(processes: Processes, env: dict, client: redis.Redis, n: int, c
     return {"elapsed": elapsed, "rate": n / elapsed}
 
 
-def percentiles(values: list[float]) -> dict:
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return {"p50": cuts[49], "p99": cuts[98]}
-
-
 # --- main ------------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -246,34 +151,17 @@ def main() -> int:
     if args.messages < 2:
         parser.error("--messages must be at least 2")
 
-    # A SIGTERM (make interrupted, a CI timeout) unwinds like Ctrl-C, through the clean-up below.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    stop_on_sigterm()
     work = Path(tempfile.mkdtemp(prefix="yizhan-pipeline-bench-"))
-    redis_port, smtp_port = free_port(), free_port()
-    redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    env = {**os.environ, "YIZHAN_ENV": "test", "YIZHAN_SECRET_KEY": SECRET, "YIZHAN_VAR_DIR": str(work),
-           "REDIS_URL": redis_url, "YIZHAN_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
-           "NOTIFY_QUIET_START": "00:00", "NOTIFY_QUIET_END": "00:00", "NOTIFY_SMS_DAILY_CAP": "1000000",
-           "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_SECURITY": "none",
-           "SMTP_USERNAME": "", "SMTP_PASSWORD": ""}
-    env.pop("NOTIFY_DATABASE_URL", None)  # this benchmark reads <var>/notify.db
+    smtp_port = free_port()
+    env = station_env(work, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port), SMTP_SECURITY="none",
+                      SMTP_USERNAME="", SMTP_PASSWORD="")  # the notify database is <work>/notify.db, read below
     processes = Processes(work)
-    client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, decode_responses=True)
+    client = None
     try:
-        processes.start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-                                  "--appendonly", "no", "--dir", str(work)], env)
-
-        def redis_answers():
-            processes.alive("redis")
-            try:
-                return client.ping()
-            except redis.ConnectionError:
-                return False
-        wait_until(redis_answers, 10, "redis-server")
-        for command in ("migrate", "seed"):
-            done = subprocess.run([str(BIN / "yizhan"), command], env=env, cwd=ROOT, capture_output=True, text=True)
-            if done.returncode:
-                raise SystemExit(f"yizhan {command} failed:\n{done.stdout}{done.stderr}")
+        env["REDIS_URL"] = processes.redis(env)
+        client = redis.Redis.from_url(env["REDIS_URL"], socket_connect_timeout=1, decode_responses=True)
+        migrate_and_seed(env)
         processes.start("smtp-sink", [str(BIN / "yizhan"), "smtp-sink", "--port", str(smtp_port),
                                       "--dir", str(work / "mail")], env)
         wait_until(lambda: processes.alive("smtp-sink") and port_answers(smtp_port), 20, "the SMTP sink")
@@ -286,7 +174,8 @@ def main() -> int:
         print(f"baseline  {baseline['rate']:8.1f} tasks/s     ({baseline['elapsed']:.2f} s)", flush=True)
     finally:
         processes.stop_all()
-        client.close()
+        if client is not None:
+            client.close()
         shutil.rmtree(work, ignore_errors=True)
 
     table = render(pipeline, baseline, args)

@@ -1,0 +1,252 @@
+"""What every benchmark script needs: ports, processes, a private Redis, databases, a load driver.
+
+Each script starts its own processes, each in its own session (so a worker's pool
+children stop with it), logs them under a temporary directory, and stops them all
+on the way out, on Ctrl-C and on SIGTERM too.
+"""
+
+import http.client
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import redis
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SECRET = "bench-secret-0123456789abcdef0123456789"
+SERVICES = ("booking", "desk", "notify")  # shared.settings.SERVICES; not imported, so no app settings load here
+POSTGRES_ADMIN_URL = os.environ.get("YIZHAN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_answers(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+
+
+def stop_on_sigterm() -> None:
+    """A SIGTERM (make interrupted, a CI timeout) unwinds like Ctrl-C, through each script's clean-up."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def percentiles(values: list[float]) -> dict:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": cuts[49], "p90": cuts[89], "p99": cuts[98], "max": max(values), "n": len(values)}
+
+
+class Processes:
+    """Every process a run started, each in its own session so a worker's pool children go with it."""
+
+    def __init__(self, work: Path):
+        self.work = work
+        self.running: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
+        log = open(self.work / f"{name}.log", "ab")
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        log.close()  # the child holds its own copy
+        self.running[name] = process
+        return process
+
+    def log(self, name: str) -> str:
+        path = self.work / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def alive(self, name: str) -> bool:
+        process = self.running[name]
+        if process.poll() is not None:
+            raise SystemExit(f"{name} exited ({process.returncode}):\n{self.log(name)[-3000:]}")
+        return True
+
+    def stop(self, name: str, timeout: float = 20) -> None:
+        process = self.running.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                process.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.running)):
+            self.stop(name)
+
+    # --- the kinds of process a benchmark starts ---
+
+    def redis(self, env: dict) -> str:
+        """A private redis-server that keeps nothing; its URL, once it answers."""
+        port = free_port()
+        url = f"redis://127.0.0.1:{port}/0"
+        self.start("redis", ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(self.work)], env)
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+
+        def answers():
+            self.alive("redis")
+            try:
+                return client.ping()
+            except redis.ConnectionError:
+                return False
+        try:
+            wait_until(answers, 10, "redis-server")
+        finally:
+            client.close()
+        return url
+
+    def api(self, name: str, app: str, env: dict) -> int:
+        """An app under gunicorn with the services' settings (shared/gunicorn_conf.py); its port, once it answers."""
+        port = free_port()
+        self.start(name, [str(BIN / "gunicorn"), "--config", "python:shared.gunicorn_conf",
+                          "--bind", f"127.0.0.1:{port}", app], env)
+        wait_until(lambda: self.alive(name) and http_answers(port, "/healthz"), 60, f"{name} on port {port}", 0.2)
+        return port
+
+    def worker(self, name: str, app: str, queue: str, env: dict, concurrency: int | None = None) -> None:
+        """A Celery worker with the options the local station and compose use; returns once it consumes."""
+        argv = [str(BIN / "celery"), "-A", app, "worker", "-Q", queue, "--hostname", f"{name}@%h",
+                "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if concurrency:
+            argv += ["--concurrency", str(concurrency)]
+        self.start(name, argv, env)
+        client = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+
+        def consuming():
+            # "ready." is an INFO line and benchmarks log WARNING, so: a BRPOP on the queue, which the
+            # consumer issues only once its pool is up, from a client named after no other worker.
+            self.alive(name)
+            return any(c.get("cmd") == "brpop" and c.get("id") not in before for c in client.client_list())
+        before = {c.get("id") for c in client.client_list()}
+        try:
+            wait_until(consuming, 60, f"{name} to consume from {queue}", 0.1)
+        finally:
+            client.close()
+
+
+def http_answers(port: int, path: str) -> bool:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        connection.request("GET", path)
+        return connection.getresponse().status < 500
+    except OSError:
+        return False
+
+
+def station_env(work: Path, **overrides) -> dict:
+    """The environment of a benchmark's station: test mode, its own directory, no caps that load would trip."""
+    env = {**os.environ, "YIZHAN_ENV": "test", "YIZHAN_SECRET_KEY": SECRET, "YIZHAN_VAR_DIR": str(work),
+           "YIZHAN_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+           "BOOKING_MONTHLY_QUOTA": "1000000", "BOOKING_MONTHLY_HOURS": "1000000",
+           "NOTIFY_QUIET_START": "00:00", "NOTIFY_QUIET_END": "00:00", "NOTIFY_SMS_DAILY_CAP": "1000000",
+           "YIZHAN_RATE_LIMIT_PER_MINUTE": "0"}
+    for service in SERVICES:  # the SQLite files under <work>, unless a caller names other databases
+        env.pop(f"{service.upper()}_DATABASE_URL", None)
+    env.update(overrides)
+    return env
+
+
+def migrate_and_seed(env: dict) -> None:
+    for command in ("migrate", "seed"):
+        done = subprocess.run([str(BIN / "yizhan"), command], env=env, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"yizhan {command} failed:\n{done.stdout}{done.stderr}")
+
+
+class PostgresDatabases:
+    """New, empty PostgreSQL databases for one run, dropped afterwards; None when PostgreSQL does not answer."""
+
+    def __init__(self, services=SERVICES):
+        self.names = {s: f"yz_bench_{uuid.uuid4().hex[:8]}_{s}" for s in services}
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+        self.urls = {s: f"{base}/{name}" for s, name in self.names.items()}
+
+    @classmethod
+    def create(cls, services=SERVICES):
+        databases = cls(services)
+        try:
+            databases._admin(*(f'CREATE DATABASE "{name}"' for name in databases.names.values()))
+        except Exception as exc:  # no server, no rights: the caller reports and carries on without
+            print(f"PostgreSQL at {POSTGRES_ADMIN_URL} not usable ({type(exc).__name__}); "
+                  "set YIZHAN_BENCH_POSTGRES_URL to measure on it", flush=True)
+            return None
+        return databases
+
+    def env(self) -> dict:
+        return {f"{s.upper()}_DATABASE_URL": url for s, url in self.urls.items()}
+
+    def drop(self) -> None:
+        self._admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in self.names.values()))
+
+    @staticmethod
+    def _admin(*statements):
+        engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+
+
+def drive(port: int, method: str, make_request, seconds: float, connections: int) -> dict:
+    """N threads, each on one keep-alive connection, for a fixed time; latencies of every request."""
+    latencies, statuses, stop = [], {}, time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def worker():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine, codes = [], {}
+        while time.monotonic() < stop:
+            path, body, headers = make_request()
+            started = time.perf_counter()
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            codes[response.status] = codes.get(response.status, 0) + 1
+        with lock:
+            latencies.extend(mine)
+            for code, n in codes.items():
+                statuses[code] = statuses.get(code, 0) + n
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    cuts = statistics.quantiles(latencies, n=100)
+    return {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50_ms": cuts[49] * 1000,
+            "p99_ms": cuts[98] * 1000, "statuses": statuses}
