@@ -22,10 +22,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Load figures beside a bare-Flask baseline from the same run; writes docs/benchmarks.md.
+## Load, latency and scale figures, each beside a baseline from the same run; writes docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python bench/http_bench.py --seconds 10 --output docs/benchmarks.md
 	$(BIN)/python bench/pipeline_bench.py --output docs/benchmarks.md
+	$(BIN)/python bench/e2e_bench.py --output docs/benchmarks.md
+	$(BIN)/python bench/scale_bench.py --output docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, infrastructure_for, utcnow
@@ -51,9 +51,10 @@ class Booking(Base):
     constraint so that no two holding bookings of a venue overlap (0002)."""
 
     __tablename__ = "bookings"
-    __table_args__ = (UniqueConstraint("idempotency_key"),)
+    # A venue's bookings by time: what is busy on a day, and conflicts (venue_times.holding_bookings).
+    __table_args__ = (UniqueConstraint("idempotency_key"), Index("ix_bookings_venue_id_start", "venue_id", "start"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     end: Mapped[datetime] = mapped_column(UTCDateTime)

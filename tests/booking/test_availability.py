@@ -1,6 +1,8 @@
 """Free and busy time for a day, and the venue's calendar feed."""
 
+import pytest
 from icalendar import Calendar
+from sqlalchemy import event
 
 from tests.conftest import auth, make_booking
 
@@ -53,3 +55,35 @@ def test_the_calendar_feed_is_valid_icalendar_with_approved_bookings_only(statio
     events = [c for c in calendar.walk("VEVENT")]
     assert [str(e["summary"]) for e in events] == ["党课 Party class"]
     assert events[0]["uid"] == f"booking-{approved['id']}@yizhan"
+
+
+def test_what_is_busy_on_a_day_reads_the_venue_index_for_two_days_not_the_venues_history(station, backend):
+    """With 100,000 bookings the busy query once read every booking of the venue (bench/scale_bench.py)."""
+    if backend != "sqlite":
+        pytest.skip("the plan is checked on SQLite; PostgreSQL's planner prefers a scan of a small table")
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT") and "FROM bookings" in statement:
+            statements.append((statement, parameters))
+    engine = station.database("booking").engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        answer = station.client("booking").get("/venues/2/availability?date=2027-06-08", headers=auth("resident"))
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert answer.status_code == 200 and len(statements) == 1
+    statement, parameters = statements[0]
+    with engine.connect() as conn:
+        plan = " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+    assert "USING INDEX ix_bookings_venue_id_start (venue_id=? AND start>? AND start<?)" in plan, plan
+
+
+def test_bookings_the_day_before_and_after_are_not_busy(station):
+    client = station.client("booking")
+    for start, end in (("2027-06-14T19:00:00+08:00", "2027-06-14T21:00:00+08:00"),
+                       ("2027-06-16T08:30:00+08:00", "2027-06-16T10:00:00+08:00")):
+        body = make_booking(venue_id=2, start=start, end=end)
+        assert client.post("/bookings", json=body, headers=auth("staff")).status_code == 201
+    day = client.get("/venues/2/availability?date=2027-06-15", headers=auth("resident")).json
+    assert [b for b in day["busy"] if b["kind"] == "booked"] == []

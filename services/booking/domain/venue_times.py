@@ -12,6 +12,10 @@ from shared.errors import Refused
 from shared.timefmt import STATION_TZ, to_station_time
 
 HOLDING_STATUSES = ("pending_review", "approved", "checked_in")
+# check_opening_hours keeps every booking inside one day's opening hours, so none lasts longer than a
+# day. Bounding the start by it lets the (venue_id, start) index read two days of a venue, not its
+# whole history (bench/scale_bench.py: 100,000 bookings).
+LONGEST_BOOKING = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def station_sessions(venue: Venue, day: date, calendar) -> list[Interval]:
 def holding_bookings(session, venue_id: int, start: datetime, end: datetime):
     return session.scalars(select(Booking).where(
         Booking.venue_id == venue_id, Booking.status.in_(HOLDING_STATUSES),
-        Booking.start < end, Booking.end > start,
+        Booking.start < end, Booking.start > start - LONGEST_BOOKING, Booking.end > start,
     ).order_by(Booking.start)).all()
 
 
