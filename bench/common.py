@@ -84,37 +84,40 @@ class Processes:
             raise SystemExit(f"{name} exited ({process.returncode}):\n{self.log(name)[-3000:]}")
         return True
 
-    def stop(self, name: str, timeout: float = 20) -> None:
-        process = self.running.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
+    def stop(self, *names: str, timeout: float = 20) -> None:
+        """SIGTERM to each (its whole session), a wait of up to `timeout` for all of them, then SIGKILL."""
+        processes = [p for p in (self.running.pop(name, None) for name in names) if p is not None]
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                process.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+            waiting = [p for p in processes if p.poll() is None]
+            for process in waiting:
+                try:
+                    os.killpg(process.pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + wait
+            for process in waiting:
+                try:
+                    process.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    continue
 
     def stop_all(self) -> None:
-        for name in reversed(list(self.running)):
-            self.stop(name)
+        """Everything together, then the redis-servers, which the others may need to shut down cleanly."""
+        self.stop(*[name for name in self.running if not name.endswith("redis")])
+        self.stop(*list(self.running))
 
     # --- the kinds of process a benchmark starts ---
 
-    def redis(self, env: dict) -> str:
+    def redis(self, env: dict, name: str = "redis") -> str:
         """A private redis-server that keeps nothing; its URL, once it answers."""
         port = free_port()
         url = f"redis://127.0.0.1:{port}/0"
-        self.start("redis", ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        self.start(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(self.work)], env)
         client = redis.Redis.from_url(url, socket_connect_timeout=1)
 
         def answers():
-            self.alive("redis")
+            self.alive(name)
             try:
                 return client.ping()
             except redis.ConnectionError:
@@ -126,30 +129,44 @@ class Processes:
         return url
 
     def api(self, name: str, app: str, env: dict) -> int:
-        """An app under gunicorn with the services' settings (shared/gunicorn_conf.py); its port, once it answers."""
-        port = free_port()
-        self.start(name, [str(BIN / "gunicorn"), "--config", "python:shared.gunicorn_conf",
-                          "--bind", f"127.0.0.1:{port}", app], env)
-        wait_until(lambda: self.alive(name) and http_answers(port, "/healthz"), 60, f"{name} on port {port}", 0.2)
-        return port
+        return self.apis([(name, app, env)])[0]
+
+    def apis(self, specs: list[tuple[str, str, dict]]) -> list[int]:
+        """Apps (name, app, env) under gunicorn with the services' settings (shared/gunicorn_conf.py),
+        started together; their ports, once each answers."""
+        ports = []
+        for name, app, env in specs:
+            ports.append(free_port())
+            self.start(name, [str(BIN / "gunicorn"), "--config", "python:shared.gunicorn_conf",
+                              "--bind", f"127.0.0.1:{ports[-1]}", app], env)
+        for (name, *_), port in zip(specs, ports):
+            wait_until(lambda: self.alive(name) and http_answers(port, "/healthz"), 60, f"{name} on port {port}", 0.2)
+        return ports
 
     def worker(self, name: str, app: str, queue: str, env: dict, concurrency: int | None = None) -> None:
-        """A Celery worker with the options the local station and compose use; returns once it consumes."""
-        argv = [str(BIN / "celery"), "-A", app, "worker", "-Q", queue, "--hostname", f"{name}@%h",
-                "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        if concurrency:
-            argv += ["--concurrency", str(concurrency)]
-        self.start(name, argv, env)
-        client = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+        self.workers([(name, app, queue, env)], concurrency)
 
-        def consuming():
-            # "ready." is an INFO line and benchmarks log WARNING, so: a BRPOP on the queue, which the
-            # consumer issues only once its pool is up, from a client named after no other worker.
-            self.alive(name)
-            return any(c.get("cmd") == "brpop" and c.get("id") not in before for c in client.client_list())
-        before = {c.get("id") for c in client.client_list()}
+    def workers(self, specs: list[tuple[str, str, str, dict]], concurrency: int | None = None) -> None:
+        """Celery workers (name, app, queue, env) with the options the local station and compose use,
+        started together on one redis-server; returns once every one consumes."""
+        client = redis.Redis.from_url(specs[0][3]["REDIS_URL"], decode_responses=True)
         try:
-            wait_until(consuming, 60, f"{name} to consume from {queue}", 0.1)
+            before = {c.get("id") for c in client.client_list()}
+            for name, app, queue, env in specs:
+                argv = [str(BIN / "celery"), "-A", app, "worker", "-Q", queue, "--hostname", f"{name}@%h",
+                        "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+                if concurrency:
+                    argv += ["--concurrency", str(concurrency)]
+                self.start(name, argv, env)
+
+            def consuming():
+                # "ready." is an INFO line and benchmarks log WARNING, so: one new client blocked in BRPOP
+                # per worker, which a consumer issues only once its pool is up.
+                for name, *_ in specs:
+                    self.alive(name)
+                blocked = [c for c in client.client_list() if c.get("cmd") == "brpop" and c.get("id") not in before]
+                return len(blocked) >= len(specs)
+            wait_until(consuming, 90, f"{', '.join(s[0] for s in specs)} to consume", 0.1)
         finally:
             client.close()
 
@@ -176,9 +193,10 @@ def station_env(work: Path, **overrides) -> dict:
     return env
 
 
-def migrate_and_seed(env: dict) -> None:
+def migrate_and_seed(env: dict, services=SERVICES) -> None:
     for command in ("migrate", "seed"):
-        done = subprocess.run([str(BIN / "yizhan"), command], env=env, cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run([str(BIN / "yizhan"), command, *services], env=env, cwd=ROOT,
+                              capture_output=True, text=True)
         if done.returncode:
             raise SystemExit(f"yizhan {command} failed:\n{done.stdout}{done.stderr}")
 
@@ -246,7 +264,17 @@ def drive(port: int, method: str, make_request, seconds: float, connections: int
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.monotonic() - began
+    return summarise([(latencies, time.monotonic() - began, statuses)])
+
+
+def summarise(runs: list[tuple[list[float], float, dict]]) -> dict:
+    """Rate and percentiles over one or more runs of drive() (latencies, seconds, statuses)."""
+    latencies = [latency for run in runs for latency in run[0]]
+    elapsed = sum(run[1] for run in runs)
+    statuses = {}
+    for _, _, codes in runs:
+        for code, n in codes.items():
+            statuses[code] = statuses.get(code, 0) + n
     cuts = statistics.quantiles(latencies, n=100)
     return {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50_ms": cuts[49] * 1000,
-            "p99_ms": cuts[98] * 1000, "statuses": statuses}
+            "p99_ms": cuts[98] * 1000, "statuses": statuses, "run": (latencies, elapsed, statuses)}

@@ -188,13 +188,15 @@ def main() -> int:
                           SMS_HTTP_SECRET="bench-gateway-secret")
         env["REDIS_URL"] = processes.redis(env)
         migrate_and_seed(env)
-        booking_port = processes.api("booking-api", "services.booking:create_app()", env)
-        desk_port = processes.api("desk-api", "services.services_desk:create_app()", env)
-        for service, package in (("booking", "booking"), ("desk", "services_desk"), ("notify", "notify")):
-            processes.worker(f"{service}-worker", f"services.{package}.worker", service, env, CONCURRENCY)
         bare_env = {**env, "REDIS_URL": env["REDIS_URL"].rsplit("/", 1)[0] + "/1"}  # the baseline's own queues
-        bare_port = processes.api("bare-api", "bench.bare_app:create_app()", bare_env)
-        processes.worker("noop-worker", "bench.noop_app", "notify", bare_env, CONCURRENCY)
+        booking_port, desk_port, bare_port = processes.apis([
+            ("booking-api", "services.booking:create_app()", env),
+            ("desk-api", "services.services_desk:create_app()", env),
+            ("bare-api", "bench.bare_app:create_app()", bare_env)])
+        processes.workers([(f"{service}-worker", f"services.{package}.worker", service, env)
+                           for service, package in (("booking", "booking"), ("desk", "services_desk"),
+                                                    ("notify", "notify"))]
+                          + [("noop-worker", "bench.noop_app", "notify", bare_env)], CONCURRENCY)
 
         staff = issue_token(SECRET, "staff", "bench")
         booking, desk, bare = Client(booking_port, staff), Client(desk_port, staff), Client(bare_port)

@@ -61,8 +61,8 @@ def main() -> int:
         env = station_env(work)
         env["REDIS_URL"] = processes.redis(env)
         migrate_and_seed(env)
-        api_port = processes.api("booking-api", "services.booking:create_app()", env)
-        bare_port = processes.api("bare-api", "bench.bare_app:create_app()", env)
+        api_port, bare_port = processes.apis([("booking-api", "services.booking:create_app()", env),
+                                              ("bare-api", "bench.bare_app:create_app()", env)])
         token = issue_token(SECRET, "resident", "bench")
         availability_day = (date.today() + timedelta(days=40)).isoformat()
         auth = {"Authorization": f"Bearer {token}"}

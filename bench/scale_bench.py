@@ -4,10 +4,11 @@
 
 For SQLite, and for PostgreSQL when one answers (YIZHAN_BENCH_POSTGRES_URL, default
 the local test server; new databases, dropped afterwards): fresh databases, the
-booking API under gunicorn (shared/gunicorn_conf.py), and GET
-/venues/11/availability for one day driven with N keep-alive connections, first
-with 100 bookings in the table, then with --bookings. The day asked for holds the
-same 8 bookings both times, so only the size of the table changes, not the answer.
+booking API under gunicorn (shared/gunicorn_conf.py) twice over: one station with 100
+bookings in its table, one with --bookings. GET /venues/11/availability for one day
+is driven with N keep-alive connections on each in turn, four turns each, so that
+what else the machine does falls on both. The day asked for holds the same 8
+bookings in both, so only the size of the table differs, not the answer.
 The other bookings fill every venue's hours, hour by hour, from about two years
 back to the weeks ahead: past ones completed, cancelled, rejected or no-shows;
 future ones approved or waiting for review. They are written straight into the
@@ -30,7 +31,7 @@ from sqlalchemy import create_engine, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (SECRET, PostgresDatabases, Processes, drive, migrate_and_seed,  # noqa: E402
-                          station_env, stop_on_sigterm)
+                          station_env, stop_on_sigterm, summarise)
 from services.booking.models import Booking, Organization, Venue  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 
@@ -42,6 +43,7 @@ DAY_HOURS = range(8, 20)  # 12 one-hour bookings a venue a day
 PAST_STATUSES = ("completed",) * 16 + ("cancelled",) * 2 + ("no_show",) + ("rejected",)
 FUTURE_STATUSES = ("approved",) * 3 + ("pending_review",)
 CHUNK = 5000
+ROUNDS = 4  # each size's load comes in this many turns, the sizes alternating: drift falls on both
 
 
 def fixed_bookings() -> list[dict]:
@@ -87,38 +89,50 @@ def write_rows(engine, rows, count: int, label: str) -> float:
     return time.monotonic() - began
 
 
-def measure(backend: str, databases: dict | None, work: Path, args, auth: dict) -> list[dict]:
-    """The two runs on one database; a result per run."""
-    processes = Processes(work)
+def prepare(processes: Processes, name: str, databases: dict | None, work: Path, total: int) -> int:
+    """A migrated, seeded station holding `total` bookings, and its booking API; the API's port."""
+    work.mkdir()
     env = station_env(work, **(databases or {}))
+    env["REDIS_URL"] = processes.redis(env, name=f"{name}-redis")
+    migrate_and_seed(env, ["booking"])
+    engine = create_engine(env.get("BOOKING_DATABASE_URL") or f"sqlite:///{work / 'booking.db'}")
     try:
-        env["REDIS_URL"] = processes.redis(env)
-        migrate_and_seed(env)
-        url = env.get("BOOKING_DATABASE_URL") or f"sqlite:///{work / 'booking.db'}"
-        engine = create_engine(url)
         with engine.connect() as conn:
             venues = sorted(conn.scalars(select(Venue.id).where(Venue.bookable)).all())
             organizations = sorted(conn.scalars(select(Organization.id)).all())
         fixed = fixed_bookings()
-        rows = filler(venues, organizations, args.bookings)
-        write_rows(engine, iter(fixed), len(fixed), backend)
-        write_rows(engine, rows, SMALL - len(fixed), backend)
-        port = processes.api("booking-api", "services.booking:create_app()", env)
+        write_rows(engine, iter(fixed), len(fixed), name)
+        seconds = write_rows(engine, filler(venues, organizations, total), total - len(fixed), name)
+        print(f"  {name}: {total - len(fixed):,} bookings written in {seconds:.1f} s", flush=True)
+    finally:
+        engine.dispose()
+    return processes.api(f"{name}-api", "services.booking:create_app()", env)
+
+
+def measure(backend: str, databases: list[dict | None], work: Path, args, auth: dict) -> list[dict]:
+    """Both sizes on one kind of database, side by side, driven in turns; a result per size."""
+    processes = Processes(work)
+    sizes = (SMALL, args.bookings)
+    path = f"/venues/{VENUE_ID}/availability?date={QUERY_DAY.isoformat()}"
+    try:
+        ports = [prepare(processes, f"{backend}-{total}", db, work / f"{backend}-{total}", total)
+                 for total, db in zip(sizes, databases)]
+        runs = {total: [] for total in sizes}
+        for port in ports:
+            drive(port, "GET", lambda: (path, None, auth), min(2, args.seconds), args.connections)  # warm up
+        for _ in range(ROUNDS):
+            for total, port in zip(sizes, ports):
+                runs[total].append(drive(port, "GET", lambda: (path, None, auth), args.seconds / ROUNDS,
+                                         args.connections)["run"])
         results = []
-        path = f"/venues/{VENUE_ID}/availability?date={QUERY_DAY.isoformat()}"
-        for total in (SMALL, args.bookings):
-            if total > SMALL:
-                seconds = write_rows(engine, rows, total - SMALL, backend)
-                print(f"  {backend}: {total - SMALL} bookings written in {seconds:.1f} s", flush=True)
-            drive(port, "GET", lambda: (path, None, auth), 2, args.connections)  # warm up: every pooled connection
-            result = drive(port, "GET", lambda: (path, None, auth), args.seconds, args.connections)
+        for total in sizes:
+            result = summarise(runs[total])
             if set(result["statuses"]) != {200}:
                 raise SystemExit(f"{backend} with {total} bookings answered {result['statuses']}")
             result.update(backend=backend, bookings=total)
             results.append(result)
             print(f"{backend:10} {total:>7} bookings  {result['rps']:7.1f} req/s  p50 {result['p50_ms']:6.1f} ms  "
                   f"p99 {result['p99_ms']:6.1f} ms", flush=True)
-        engine.dispose()
         return results
     finally:
         processes.stop_all()
@@ -144,20 +158,21 @@ def main() -> int:
         try:
             env = station_env(work)
             port = processes.api("bare-api", "bench.bare_app:create_app()", env)
-            drive(port, "GET", lambda: ("/bare", None, {}), 2, args.connections)  # warm up
+            drive(port, "GET", lambda: ("/bare", None, {}), min(2, args.seconds), args.connections)  # warm up
             baseline = drive(port, "GET", lambda: ("/bare", None, {}), args.seconds, args.connections)
             print(f"bare Flask GET /bare        {baseline['rps']:7.1f} req/s  p99 {baseline['p99_ms']:6.1f} ms", flush=True)
         finally:
             processes.stop_all()
-        (work / "sqlite").mkdir()
-        results += measure("SQLite", None, work / "sqlite", args, auth)
-        postgres = PostgresDatabases.create()
-        if postgres is not None:
-            (work / "postgresql").mkdir()
-            try:
-                results += measure("PostgreSQL", postgres.env(), work / "postgresql", args, auth)
-            finally:
-                postgres.drop()
+        results += measure("SQLite", [None, None], work, args, auth)
+        first = PostgresDatabases.create(["booking"])
+        postgres = [first, first and PostgresDatabases.create(["booking"])]
+        try:
+            if None not in postgres:
+                results += measure("PostgreSQL", [db.env() for db in postgres], work, args, auth)
+        finally:
+            for db in postgres:
+                if db is not None:
+                    db.drop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -171,8 +186,8 @@ def main() -> int:
 
 def render(results: list[dict], baseline: dict, args) -> str:
     lines = [f"`bench/scale_bench.py`: GET /venues/{VENUE_ID}/availability for one day that holds 8 bookings, "
-             f"{args.connections} keep-alive connections, {args.seconds:g} s per run, with {SMALL} and then "
-             f"{args.bookings:,} bookings in the table (about two years of every bookable venue's hours, written "
+             f"{args.connections} keep-alive connections, {args.seconds:g} s per size in {ROUNDS} turns alternating "
+             f"between two stations, one with {SMALL} and one with {args.bookings:,} bookings in its table (about two years of every bookable venue's hours, written "
              "straight into the table, no ANALYZE). Booking API under gunicorn with shared/gunicorn_conf.py "
              f"({os.environ.get('YIZHAN_API_WORKERS', '2')} workers × {os.environ.get('YIZHAN_API_THREADS', '4')} "
              f"threads), client on the same {os.cpu_count()}-core machine. Baseline: a bare Flask GET served the "

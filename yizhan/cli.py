@@ -47,9 +47,10 @@ def migrate(services):
 
 
 @main.command()
-def seed():
-    """Load the station's venues, demo organisations and message templates."""
-    for name in SERVICES:
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def seed(services):
+    """Load the station's venues, demo organisations and message templates (all services by default)."""
+    for name in services or SERVICES:
         counts = seed_service(name)
         click.echo(f"{name}: seeded {json.dumps(counts, ensure_ascii=False)}", err=True)
 

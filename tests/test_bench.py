@@ -1,0 +1,61 @@
+"""`make bench` keeps working: each benchmark script, run small, writes its section with real figures.
+
+The figures themselves are not judged here (shared machines are noisy; docs/benchmarks.md
+holds a full run); what is checked is that every script starts its processes, measures,
+stops them all and writes a table whose numbers parse.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import POSTGRES_ADMIN_URL, postgres_reachable
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL_RUNS = [
+    ("http_bench.py", ["--seconds", "0.5", "--connections", "4"], "## HTTP: the booking API",
+     ["GET /venues/11/availability", "POST /bookings"]),
+    ("pipeline_bench.py", ["--messages", "10"], "## Notification pipeline", ["| 10 | 2 |"]),
+    ("e2e_bench.py", ["--samples", "3"], "## End-to-end latency",
+     ["booking request → review case visible at the desk", "decision → booker's SMS handed to the provider"]),
+    ("scale_bench.py", ["--seconds", "0.5", "--connections", "4", "--bookings", "400"],
+     "## Scale: availability as bookings grow", ["| SQLite | 100 |", "| SQLite | 400 |"]),
+]
+
+
+def table_rows(section: str) -> list[list[str]]:
+    """The body rows of the Markdown tables in a section: the lines after a `| --- |` line."""
+    rows, in_body = [], False
+    for line in section.splitlines():
+        if not line.startswith("|"):
+            in_body = False
+        elif set(line) <= set("|-: "):
+            in_body = True
+        elif in_body:
+            rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_every_benchmark_runs_and_writes_its_table(tmp_path):
+    output = tmp_path / "benchmarks.md"
+    env = {"YIZHAN_BENCH_POSTGRES_URL": POSTGRES_ADMIN_URL, "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
+    for script, options, heading, expected_rows in SMALL_RUNS:
+        done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *options, "--output", str(output)],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{script} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        text = output.read_text(encoding="utf-8")
+        section = text[text.index(heading):]
+        for row in expected_rows:
+            assert row in section, f"{script}: no row {row!r} in\n{section}"
+        rows = table_rows(section.split("\n## ")[0])
+        assert len(rows) >= len(expected_rows), section
+        for row in rows:
+            numbers = [cell for cell in row if re.fullmatch(r"[\d,.]+( / [\d.]+)?", cell)]
+            assert numbers and all(float(n.split(" / ")[0].replace(",", "")) >= 0 for n in numbers), row
+            rate_cells = [float(n.replace(",", "")) for n in numbers if " / " not in n]
+            assert any(value > 0 for value in rate_cells), f"{script}: a row of zeros {row}"
+    sections = re.findall(r"^## .*$", output.read_text(encoding="utf-8"), flags=re.M)
+    assert sections == [heading for _, _, heading, _ in SMALL_RUNS]
+    if postgres_reachable():
+        assert "| PostgreSQL | 400 |" in output.read_text(encoding="utf-8")
