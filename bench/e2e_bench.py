@@ -246,8 +246,9 @@ def render(figures: dict, args) -> str:
         f, b = figures[key], figures[baseline]
         lines.append(f"| {name} | {tasks} | {ms(f['p50'])} | {ms(f['p90'])} | {ms(f['p99'])} | {ms(f['max'])} | "
                      f"{ms(b['p50'])} | {ms(b['p99'])} | {f['p50'] / b['p50']:.1f} |")
-    lines += ["", f"With {args.samples} samples, p99 is close to the slowest one. Each real task commits to SQLite "
-              "and publishes its next task through the outbox right after the commit; the no-op tasks do neither."]
+    lines += ["", f"Each percentile is over {args.samples} samples, so p99 lies among the few slowest. Each real task "
+              "commits to SQLite and publishes its next task through the outbox right after the commit; the no-op "
+              "tasks do neither."]
     return "\n".join(lines) + "\n"
 
 
