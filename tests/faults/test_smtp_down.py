@@ -14,6 +14,7 @@ from tests.processes import wait_until
 pytestmark = pytest.mark.e2e
 MESSAGES = 30
 REFUSING_SECONDS = 20
+COOLDOWN_SECONDS = 10
 BOUND_SECONDS = 120
 PARAMS = {"title": "党课", "venue": "党群会议室", "start": "2027-01-05 09:00", "booking_id": "1"}
 
@@ -27,7 +28,10 @@ def statuses(station) -> Counter:
 
 def test_smtp_refusing_for_twenty_seconds_delays_but_loses_no_email(backend, work_dir, redis_server):
     with launched_station(backend, work_dir, isolated_redis_url(redis_server.url), services=("notify",),
-                          extra_env={"NOTIFY_RETRY_BASE_SECONDS": "1"}) as station:
+                          # A 10 s circuit cooldown instead of 60 s: the circuit opens, probes while the server
+                          # still refuses, and closes soon after it accepts again, all inside the test's time.
+                          extra_env={"NOTIFY_RETRY_BASE_SECONDS": "1",
+                                     "NOTIFY_CIRCUIT_COOLDOWN_SECONDS": str(COOLDOWN_SECONDS)}) as station:
         run = uuid.uuid4().hex[:8]
         recipients = [f"smtp-down-{n}@example.org" for n in range(MESSAGES)]
         station.smtp.refusing = True
