@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from shared.auth import issue_token
 from shared.migrations import upgrade
 from shared.settings import SERVICE_PACKAGES, SERVICES, Settings
-from tests.processes import RedisServer, api_process, free_port, wait_healthy, worker_process
+from tests.processes import RedisServer, api_process, free_port, stop_together, wait_healthy, worker_process
 from yizhan.smtp_sink import start_sink
 
 TEST_SECRET = "test-secret-0123456789abcdef0123456789"
@@ -184,8 +184,7 @@ class RunningStation(Station):
         return requests.request(method, self.urls[service] + path, headers=headers, timeout=10, **kwargs)
 
     def stop_processes(self):
-        for process in self.processes.values():
-            process.stop()
+        stop_together(list(self.processes.values()))
 
     def logs(self) -> str:
         return "\n".join(f"===== {name}\n{p.log_text()[-4000:]}" for name, p in self.processes.items())

@@ -66,15 +66,24 @@ class ManagedProcess:
             os.killpg(self.process.pid, sig)
 
     def stop(self, timeout: float = 20) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.signal(signal.SIGTERM)
+        stop_together([self], timeout)
+
+
+def stop_together(processes: list[ManagedProcess], timeout: float = 20) -> None:
+    """SIGTERM to every one at once, a wait of up to `timeout` for all, then SIGKILL for any still running."""
+    running = [p for p in processes if p.process is not None and p.process.poll() is None]
+    for managed in running:
+        managed.signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for managed in running:
         try:
-            self.process.wait(timeout)
+            managed.process.wait(max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
-            self.process.wait(5)
-        self.log_file.close()
+            managed.signal(signal.SIGKILL)
+            managed.process.wait(5)
+    for managed in processes:
+        if managed.process is not None:
+            managed.log_file.close()
 
 
 class RedisServer(ManagedProcess):
