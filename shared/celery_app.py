@@ -62,6 +62,11 @@ def make_celery(main: str, settings: Settings) -> Celery:
             # (kombu's defaults scan about every 100 s whatever the timeout).
             "unacked_restore_interval": max(1, settings.visibility_timeout_seconds // 10),
             "unacked_restore_throttle": 1,
+            # Each scan holds a lock in Redis for milliseconds, but a worker killed while holding it
+            # stopped every scan for kombu's 300 s (tests/faults/test_worker_killed.py, 1 run in CI).
+            # Let a dead holder's lock lapse after one interval instead; a second scanner at worst
+            # finds nothing left to restore, as restore_by_tag WATCHes the unacked hash.
+            "unacked_mutex_expire": max(5, settings.visibility_timeout_seconds // 10),
             # Fail fast when Redis is unreachable; the outbox relay tries again.
             "socket_connect_timeout": 2,
             "health_check_interval": 10,

@@ -23,6 +23,7 @@ class NotifyPolicy:
     circuit_cooldown_seconds: float = 60
     retention_days: int = 30
     send_lock_seconds: float = 120
+    stuck_after_seconds: float = 300
 
     ENV = {
         "sms_daily_cap": ("NOTIFY_SMS_DAILY_CAP", int),
@@ -35,6 +36,7 @@ class NotifyPolicy:
         "circuit_cooldown_seconds": ("NOTIFY_CIRCUIT_COOLDOWN_SECONDS", float),
         "retention_days": ("NOTIFY_RETENTION_DAYS", int),
         "send_lock_seconds": ("NOTIFY_SEND_LOCK_SECONDS", float),
+        "stuck_after_seconds": ("NOTIFY_STUCK_AFTER_SECONDS", float),
     }
 
     @classmethod

@@ -18,6 +18,16 @@ def test_workers_acknowledge_late_and_hold_one_message_at_a_time():
     assert conf.broker_connection_max_retries is None and conf.broker_connection_retry_on_startup
 
 
+def test_a_worker_killed_mid_scan_holds_back_unacked_messages_briefly():
+    """kombu scans for unacknowledged messages under a lock in Redis that lapses after
+    unacked_mutex_expire; a worker SIGKILLed during a scan leaves it held until then (300 s by
+    default, longer than the whole worker-killed fault test)."""
+    for timeout, lapse in ((10, 5), (900, 90)):
+        options = make_celery("t", Settings(visibility_timeout_seconds=timeout)).conf.broker_transport_options
+        assert options["unacked_mutex_expire"] == lapse
+        assert options["unacked_restore_interval"] <= lapse < timeout
+
+
 def test_only_json_is_accepted():
     conf = make_celery("t", Settings()).conf
     assert conf.accept_content == ["json"] and conf.task_serializer == "json"

@@ -21,7 +21,7 @@ from shared.timefmt import STATION_TZ, to_station_time
 ACCEPTED, SENDING, SENT, DELIVERED, FAILED, SUPPRESSED = "accepted", "sending", "sent", "delivered", "failed", "suppressed"
 FINAL_STATUSES = (DELIVERED, FAILED, SUPPRESSED)
 COUNTED_FOR_CAP = (ACCEPTED, SENDING, SENT, DELIVERED)
-STUCK_AFTER = timedelta(minutes=5)
+STUCK_AFTER = timedelta(minutes=5)  # NOTIFY_STUCK_AFTER_SECONDS
 
 
 def accept_message(session, data: dict, policy, now: datetime | None = None) -> tuple[Message, bool]:
@@ -108,13 +108,16 @@ def release_held(session, now: datetime) -> int:
     return len(held)
 
 
-def requeue_stuck(session, now=None) -> int:
+def requeue_stuck(session, now=None, stuck_after: timedelta = STUCK_AFTER) -> int:
     """Queue delivery again for messages left `accepted` (a lost task, a lost relay) or `sending`
-    (a worker died mid-send), but not held ones; the send lock keeps a live send from repeating."""
+    (a worker died mid-send), but not held ones; the send lock keeps a live send from repeating.
+
+    A task can be lost in Redis: kombu takes it off the queue with BRPOP and only then records it
+    as unacknowledged, so a worker killed in between loses it (celery/kombu#305)."""
     now = now or utcnow()
     due = (Message.send_after.is_(None)) | (Message.send_after <= now)
     stuck = session.scalars(select(Message).where(
-        Message.status.in_((ACCEPTED, SENDING)), due, Message.updated_at < now - STUCK_AFTER)).all()
+        Message.status.in_((ACCEPTED, SENDING)), due, Message.updated_at < now - stuck_after)).all()
     for message in stuck:
         message.updated_at = now
         queue_delivery(session, message)
