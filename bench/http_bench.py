@@ -60,7 +60,7 @@ def main() -> int:
     try:
         env = station_env(work)
         env["REDIS_URL"] = processes.redis(env)
-        migrate_and_seed(env)
+        migrate_and_seed(env, ["booking"])
         api_port, bare_port = processes.apis([("booking-api", "services.booking:create_app()", env),
                                               ("bare-api", "bench.bare_app:create_app()", env)])
         token = issue_token(SECRET, "resident", "bench")
@@ -77,7 +77,7 @@ def main() -> int:
         ]
         results = []
         for name, port, method, make in scenarios:
-            drive(port, method, make, 1, 4)  # warm up
+            drive(port, method, make, min(1, args.seconds), 4)  # warm up
             result = drive(port, method, make, args.seconds, args.connections)
             results.append((name, result))
             print(f"{name:32} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.1f} ms  "

@@ -161,7 +161,7 @@ def main() -> int:
     try:
         env["REDIS_URL"] = processes.redis(env)
         client = redis.Redis.from_url(env["REDIS_URL"], socket_connect_timeout=1, decode_responses=True)
-        migrate_and_seed(env)
+        migrate_and_seed(env, ["notify"])
         processes.start("smtp-sink", [str(BIN / "yizhan"), "smtp-sink", "--port", str(smtp_port),
                                       "--dir", str(work / "mail")], env)
         wait_until(lambda: processes.alive("smtp-sink") and port_answers(smtp_port), 20, "the SMTP sink")

@@ -18,6 +18,7 @@ leaves it. A bare Flask GET measured in the same run is the cross-machine baseli
 
 import argparse
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 import os
 import shutil
 import sys
@@ -115,8 +116,10 @@ def measure(backend: str, databases: list[dict | None], work: Path, args, auth: 
     sizes = (SMALL, args.bookings)
     path = f"/venues/{VENUE_ID}/availability?date={QUERY_DAY.isoformat()}"
     try:
-        ports = [prepare(processes, f"{backend}-{total}", db, work / f"{backend}-{total}", total)
-                 for total, db in zip(sizes, databases)]
+        with ThreadPoolExecutor(len(sizes)) as pool:  # the two stations get ready side by side
+            ports = list(pool.map(lambda plan: prepare(processes, f"{backend}-{plan[0]}", plan[1],
+                                                       work / f"{backend}-{plan[0]}", plan[0]),
+                                  zip(sizes, databases)))
         runs = {total: [] for total in sizes}
         for port in ports:
             drive(port, "GET", lambda: (path, None, auth), min(2, args.seconds), args.connections)  # warm up
