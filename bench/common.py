@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import redis
@@ -52,6 +53,32 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
 def stop_on_sigterm() -> None:
     """A SIGTERM (make interrupted, a CI timeout) unwinds like Ctrl-C, through each script's clean-up."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def run(main) -> None:
+    """A script's entry point: its exit status, or the line saying what it waited for in vain."""
+    try:
+        sys.exit(main())
+    except TimeoutError as exc:
+        sys.exit(str(exc))
+
+
+def publish(table: str, heading: str, output: Path | None) -> None:
+    """Print a script's table and append it, under its heading, to the Markdown file (docs/benchmarks.md)."""
+    print("\n" + table)
+    if output:
+        with output.open("a", encoding="utf-8") as out:
+            out.write(f"\n## {heading}\n\n" + table)
+
+
+def booking_request(n: int, title: str) -> dict:
+    """The body of the n-th benchmark booking: a different free hour of the culture square (venue 11,
+    open 06:00–21:00 every day) for each n, a month ahead, so the notice rule never refuses it."""
+    day = date.today() + timedelta(days=30 + n // 15)
+    hour = 6 + n % 15
+    return {"venue_id": 11, "organization_id": 1 + n % 4, "title": title, "attendees": 10,
+            "start": f"{day}T{hour:02d}:00:00+08:00", "end": f"{day}T{hour + 1:02d}:00:00+08:00",
+            "contact": {"name": "测试", "phone": "13800000000"}}
 
 
 def percentiles(values: list[float]) -> dict:

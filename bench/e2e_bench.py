@@ -37,20 +37,19 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET, Processes, migrate_and_seed, percentiles, station_env, stop_on_sigterm  # noqa: E402
+from bench.common import (SECRET, Processes, booking_request, migrate_and_seed, percentiles, publish,  # noqa: E402
+                          run, station_env, stop_on_sigterm, wait_until)
 from shared.auth import issue_token  # noqa: E402
 
 POLL_SECONDS = 0.01
 WAIT_SECONDS = 30
 WARM_UP = 3
 CONCURRENCY = 2
-VENUE_ID = 11  # 文化广场, the culture square: open 06:00–21:00 every day
 
 
 class Gateway(ThreadingHTTPServer):
@@ -115,15 +114,8 @@ class Client:
 
 def poll(ask, what: str):
     """ask() every POLL_SECONDS until it gives something; that, and the moment it did."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        asked = time.perf_counter()
-        found = ask()
-        if found:
-            return found, time.perf_counter()
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {WAIT_SECONDS}s waiting for {what}")
-        time.sleep(max(0.0, POLL_SECONDS - (time.perf_counter() - asked)))
+    found = wait_until(ask, WAIT_SECONDS, what, POLL_SECONDS)
+    return found, time.perf_counter()
 
 
 def expect(status: int, wanted: int, answer, what: str) -> None:
@@ -132,13 +124,8 @@ def expect(status: int, wanted: int, answer, what: str) -> None:
 
 
 def booking_sample(n: int, booking: Client, desk: Client, gateway: Gateway) -> tuple[float, float]:
-    day = date.today() + timedelta(days=30 + n // 15)
-    hour = 6 + n % 15
-    request = {"venue_id": VENUE_ID, "organization_id": 1 + n % 4, "title": f"延迟测试 latency {n}", "attendees": 10,
-               "start": f"{day}T{hour:02d}:00:00+08:00", "end": f"{day}T{hour + 1:02d}:00:00+08:00",
-               "contact": {"name": "测试", "phone": "13800000000"}}
     started = time.perf_counter()
-    status, created = booking.call("POST", "/bookings", request)
+    status, created = booking.call("POST", "/bookings", booking_request(n, f"延迟测试 latency {n}"))
     expect(status, 201, created, "POST /bookings")
 
     def review_listed():
@@ -217,11 +204,8 @@ def main() -> int:
         gateway.shutdown()
         shutil.rmtree(work, ignore_errors=True)
 
-    table = render({key: percentiles(values) for key, values in measured.items()}, args)
-    print("\n" + table)
-    if args.output:
-        with args.output.open("a", encoding="utf-8") as out:
-            out.write("\n## End-to-end latency\n\n" + table)
+    publish(render({key: percentiles(values) for key, values in measured.items()}, args), "End-to-end latency",
+            args.output)
     return 0
 
 
@@ -253,7 +237,4 @@ def render(figures: dict, args) -> str:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TimeoutError as exc:
-        sys.exit(str(exc))
+    run(main)

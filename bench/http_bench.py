@@ -23,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET, Processes, drive, migrate_and_seed, station_env, stop_on_sigterm  # noqa: E402
+from bench.common import (SECRET, Processes, booking_request, drive, migrate_and_seed, run,  # noqa: E402
+                          station_env, stop_on_sigterm)
 from shared.auth import issue_token  # noqa: E402
 
 
@@ -31,19 +32,13 @@ def booking_requests():
     """Each POST asks for a different free hour on the culture square, far enough ahead."""
     token = issue_token(SECRET, "staff", "bench")
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    first_day = date.today() + timedelta(days=30)
     slots = itertools.count()
     lock = threading.Lock()
 
     def make():
         with lock:
             n = next(slots)
-        day = first_day + timedelta(days=n // 15)
-        hour = 6 + n % 15
-        body = {"venue_id": 11, "organization_id": 1 + n % 4, "title": "压力测试 bench", "attendees": 10,
-                "start": f"{day.isoformat()}T{hour:02d}:00:00+08:00", "end": f"{day.isoformat()}T{hour + 1:02d}:00:00+08:00",
-                "contact": {"name": "测试", "phone": "13800000000"}}
-        return "/bookings", json.dumps(body), headers
+        return "/bookings", json.dumps(booking_request(n, "压力测试 bench")), headers
     return make
 
 
@@ -112,4 +107,4 @@ def render(results, args) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -39,8 +39,8 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (BIN, Processes, free_port, percentiles, port_answers, station_env,  # noqa: E402
-                          migrate_and_seed, stop_on_sigterm, wait_until)
+from bench.common import (BIN, Processes, free_port, migrate_and_seed, percentiles, port_answers,  # noqa: E402
+                          publish, run, station_env, stop_on_sigterm, wait_until)
 
 NOOP_DONE_KEY = "bench:noop:done"  # bench/noop_app.py DONE_KEY; not imported, so this script needs no app settings
 EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
@@ -178,11 +178,7 @@ def main() -> int:
             client.close()
         shutil.rmtree(work, ignore_errors=True)
 
-    table = render(pipeline, baseline, args)
-    print("\n" + table)
-    if args.output:
-        with args.output.open("a", encoding="utf-8") as out:
-            out.write("\n## Notification pipeline\n\n" + table)
+    publish(render(pipeline, baseline, args), "Notification pipeline", args.output)
     return 0
 
 
@@ -213,7 +209,4 @@ def render(pipeline: dict, baseline: dict, args) -> str:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TimeoutError as exc:
-        sys.exit(str(exc))
+    run(main)

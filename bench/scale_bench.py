@@ -24,19 +24,19 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (SECRET, PostgresDatabases, Processes, drive, migrate_and_seed,  # noqa: E402
-                          station_env, stop_on_sigterm, summarise)
+from bench.common import (SECRET, PostgresDatabases, Processes, drive, migrate_and_seed, publish,  # noqa: E402
+                          run, station_env, stop_on_sigterm, summarise)
 from services.booking.models import Booking, Organization, Venue  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
+from shared.timefmt import STATION_TZ  # noqa: E402
 
-STATION_TZ = timezone(timedelta(hours=8))
 VENUE_ID = 11
 QUERY_DAY = date.today() + timedelta(days=40)
 SMALL = 100
@@ -179,11 +179,7 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    table = render(results, baseline, args)
-    print("\n" + table)
-    if args.output:
-        with args.output.open("a", encoding="utf-8") as out:
-            out.write("\n## Scale: availability as bookings grow\n\n" + table)
+    publish(render(results, baseline, args), "Scale: availability as bookings grow", args.output)
     return 0
 
 
@@ -206,7 +202,4 @@ def render(results: list[dict], baseline: dict, args) -> str:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except TimeoutError as exc:
-        sys.exit(str(exc))
+    run(main)

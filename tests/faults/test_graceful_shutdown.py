@@ -12,28 +12,19 @@ from collections import Counter
 import pytest
 import redis
 
-from shared import contracts
 from tests.conftest import isolated_redis_url, launched_station
+from tests.faults.mail import post_emails, sent_count
 from tests.processes import wait_until, worker_process
-from tests.raw_tasks import post_task
 
 pytestmark = pytest.mark.e2e
 MESSAGES = 200
-PARAMS = {"title": "党课", "venue": "党群会议室", "start": "2027-01-05 09:00", "booking_id": "1"}
-
-
-def sent_count(station) -> int:
-    return station.http("notify", "GET", "/messages?status=sent&per_page=1").json()["total"]
 
 
 def test_sigterm_to_a_busy_worker_loses_nothing(backend, work_dir, redis_server):
     with launched_station(backend, work_dir, isolated_redis_url(redis_server.url), services=("notify",)) as station:
         client = redis.Redis.from_url(station.env["REDIS_URL"])
         run = uuid.uuid4().hex[:8]
-        for n in range(MESSAGES):
-            post_task(client, contracts.SEND_MESSAGE, {
-                "v": 1, "idempotency_key": f"term-{run}-{n}", "channel": "email",
-                "recipient": f"t{n}@example.org", "template": "booking_approved", "params": PARAMS})
+        post_emails(client, MESSAGES, f"term-{run}", "t")
         worker = station.processes["notify-worker"]
 
         wait_until(lambda: sent_count(station) >= 20, 60, 0.05, "the first 20 sent")

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from tests.conftest import isolated_redis_url, launched_station
+from tests.faults.mail import PARAMS
 from tests.processes import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -16,7 +17,6 @@ MESSAGES = 30
 REFUSING_SECONDS = 20
 COOLDOWN_SECONDS = 10
 BOUND_SECONDS = 120
-PARAMS = {"title": "党课", "venue": "党群会议室", "start": "2027-01-05 09:00", "booking_id": "1"}
 
 
 def statuses(station) -> Counter:

@@ -14,6 +14,7 @@ import redis
 
 from shared import contracts
 from tests.conftest import isolated_redis_url, launched_station
+from tests.faults.mail import post_emails, sent_count
 from tests.processes import wait_until, worker_process
 from tests.raw_tasks import post_task
 
@@ -21,11 +22,6 @@ pytestmark = pytest.mark.e2e
 MESSAGES = 500
 STUCK_AFTER_SECONDS = 20
 SWEEP_SECONDS = 5
-PARAMS = {"title": "党课", "venue": "党群会议室", "start": "2027-01-05 09:00", "booking_id": "1"}
-
-
-def sent_count(station) -> int:
-    return station.http("notify", "GET", "/messages?status=sent&per_page=1").json()["total"]
 
 
 def unsent_report(station, client) -> str:
@@ -54,10 +50,7 @@ def test_killing_a_worker_child_and_then_the_worker_loses_no_message(backend, wo
                           extra_env=env) as station:
         client = redis.Redis.from_url(station.env["REDIS_URL"])
         run = uuid.uuid4().hex[:8]
-        for n in range(MESSAGES):
-            post_task(client, contracts.SEND_MESSAGE, {
-                "v": 1, "idempotency_key": f"kill-{run}-{n}", "channel": "email",
-                "recipient": f"k{n}@example.org", "template": "booking_approved", "params": PARAMS})
+        post_emails(client, MESSAGES, f"kill-{run}", "k")
         worker = station.processes["notify-worker"]
 
         wait_until(lambda: sent_count(station) >= 50, 60, 0.1, "the first 50 sent")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from services.notify.domain.templates import find_template, render, sms_segments
 from services.notify.models import Message, MessageStatusChange, OptOut
+from services.notify.policy import NotifyPolicy
 from shared import contracts
 from shared.db import utcnow
 from shared.errors import NotFound
@@ -21,7 +22,7 @@ from shared.timefmt import STATION_TZ, to_station_time
 ACCEPTED, SENDING, SENT, DELIVERED, FAILED, SUPPRESSED = "accepted", "sending", "sent", "delivered", "failed", "suppressed"
 FINAL_STATUSES = (DELIVERED, FAILED, SUPPRESSED)
 COUNTED_FOR_CAP = (ACCEPTED, SENDING, SENT, DELIVERED)
-STUCK_AFTER = timedelta(minutes=5)  # NOTIFY_STUCK_AFTER_SECONDS
+STUCK_AFTER = timedelta(seconds=NotifyPolicy.stuck_after_seconds)  # NOTIFY_STUCK_AFTER_SECONDS
 
 
 def accept_message(session, data: dict, policy, now: datetime | None = None) -> tuple[Message, bool]:
