@@ -48,9 +48,6 @@ class StateCollector:
         backlog.add_metric([service], count)
         age = GaugeMetricFamily("yizhan_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox task",
                                 labels=["service"])
-        if oldest is not None and oldest.tzinfo is None:
-            from datetime import timezone
-            oldest = oldest.replace(tzinfo=timezone.utc)
         age.add_metric([service], (utcnow() - oldest).total_seconds() if oldest else 0.0)
         yield backlog
         yield age
