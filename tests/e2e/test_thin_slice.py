@@ -24,7 +24,9 @@ def poll_json(station, service, path, predicate, what, timeout=30):
         raise
 
 
-def test_an_approved_booking_reaches_the_booker_by_sms_and_email(running_station):
+@pytest.fixture(scope="module")
+def approved_slice(running_station):
+    """One booking requested, reviewed, approved and told to its booker; the metrics tests read what it left."""
     station = running_station
     request = make_booking(contact={"name": "林海燕", "phone": "13800000011", "email": "slice@example.org"})
 
@@ -32,29 +34,32 @@ def test_an_approved_booking_reaches_the_booker_by_sms_and_email(running_station
                            headers={"X-Request-ID": "slice-request-0001"})
     assert created.status_code == 201, created.text
     booking = created.json()
-    assert booking["status"] == "pending_review"
-
     reviews = poll_json(station, "desk", "/reviews?status=open",
                         lambda b: any(r["booking_id"] == booking["id"] for r in b["items"]), "the review case")
     review = next(r for r in reviews["items"] if r["booking_id"] == booking["id"])
-    assert review["venue"]["code"] == "meeting-room"
-    assert review["organization"]["credit_score"] == 100
-
     decided = station.http("desk", "POST", f"/reviews/{review['id']}/decision", json={"decision": "approve"})
     assert decided.status_code == 200, decided.text
-    assert decided.json()["status"] == "approved"
-
     approved = poll_json(station, "booking", f"/bookings/{booking['id']}",
                          lambda b: b["status"] == "approved", "the booking to be approved")
-    assert [h["to_status"] for h in approved["history"]] == ["pending_review", "approved"]
 
     def approval_messages(body):
         mine = [m for m in body["items"] if m["idempotency_key"].startswith(f"booking:{booking['id']}:booking_approved")]
         return len(mine) == 1 and mine[0]["status"] == "sent"
     sms = poll_json(station, "notify", "/messages?recipient=13800000011", approval_messages, "the approval SMS")
     email = poll_json(station, "notify", "/messages?recipient=slice@example.org", approval_messages, "the approval e-mail")
-    assert {m["provider"] for m in sms["items"]} == {"log"}
-    assert {m["provider"] for m in email["items"]} == {"smtp"}
+    return {"created": booking, "review": review, "decided": decided.json(), "approved": approved,
+            "sms": sms, "email": email}
+
+
+def test_an_approved_booking_reaches_the_booker_by_sms_and_email(running_station, approved_slice):
+    station, slice_ = running_station, approved_slice
+    assert slice_["created"]["status"] == "pending_review"
+    assert slice_["review"]["venue"]["code"] == "meeting-room"
+    assert slice_["review"]["organization"]["credit_score"] == 100
+    assert slice_["decided"]["status"] == "approved"
+    assert [h["to_status"] for h in slice_["approved"]["history"]] == ["pending_review", "approved"]
+    assert {m["provider"] for m in slice_["sms"]["items"]} == {"log"}
+    assert {m["provider"] for m in slice_["email"]["items"]} == {"smtp"}
 
     sms_lines = [json.loads(line) for line in (station.log_dir / "sms.log").read_text().splitlines()]
     assert any(line["to"] == "13800000011" and "已通过审核" in line["body"] for line in sms_lines)
@@ -87,7 +92,7 @@ def test_every_service_answers_health_openapi_and_docs(running_station):
         assert "swagger-ui" in running_station.http(service, "GET", "/docs").text
 
 
-def test_metrics_are_merged_across_the_api_processes(running_station):
+def test_metrics_are_merged_across_the_api_processes(running_station, approved_slice):
     for _ in range(6):
         assert running_station.http("booking", "GET", "/venues").status_code == 200
     text = running_station.http("booking", "GET", "/metrics").text
@@ -97,7 +102,7 @@ def test_metrics_are_merged_across_the_api_processes(running_station):
     assert 'endpoint="/bookings",method="POST",service="booking",status="201"' in text
 
 
-def test_metrics_show_queues_outboxes_and_messages(running_station):
+def test_metrics_show_queues_outboxes_and_messages(running_station, approved_slice):
     texts = {s: running_station.http(s, "GET", "/metrics").text for s in ("booking", "desk", "notify")}
     for service, text in texts.items():
         assert f'yizhan_outbox_backlog{{service="{service}"}}' in text
@@ -109,7 +114,7 @@ def test_metrics_show_queues_outboxes_and_messages(running_station):
     assert sent and float(sent[0].rsplit(" ", 1)[1]) >= 1
 
 
-def test_each_worker_serves_task_metrics_merged_across_its_processes(running_station):
+def test_each_worker_serves_task_metrics_merged_across_its_processes(running_station, approved_slice):
     import requests
 
     for service in ("booking", "desk", "notify"):
