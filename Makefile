@@ -19,8 +19,10 @@ run: $(STAMP)
 	$(BIN)/yizhan run
 
 ## The whole suite: real Redis, real workers, SQLite and (when reachable) PostgreSQL.
+## Two pytest processes, each taking whole files (module fixtures start a station once); PYTEST_WORKERS=0 for one.
+PYTEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Load, latency and scale figures, each beside a baseline from the same run; writes docs/benchmarks.md.
 bench: $(STAMP)

@@ -112,9 +112,10 @@ class RedisServer(ManagedProcess):
         return self
 
 
-def api_process(service: str, port: int, env: dict, log_dir: Path) -> ManagedProcess:
+def api_process(service: str, port: int, env: dict, log_dir: Path, workers: int = 1) -> ManagedProcess:
+    """gunicorn as deployed; one worker process unless a test is about several (each costs an app import)."""
     argv = [str(BIN / "gunicorn"), "--config", "python:shared.gunicorn_conf", "--bind", f"127.0.0.1:{port}",
-            "--workers", "2", f"{SERVICE_PACKAGES[service]}:create_app()"]
+            "--workers", str(workers), f"{SERVICE_PACKAGES[service]}:create_app()"]
     metrics_dir = log_dir / f"prometheus-{service}"
     metrics_dir.mkdir(exist_ok=True)
     return ManagedProcess(f"{service}-api", argv, {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}, log_dir)

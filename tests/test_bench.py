@@ -10,8 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_reachable
 
+pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_RUNS = [
     ("http_bench.py", ["--seconds", "0.5", "--connections", "4"], "## HTTP: the booking API",

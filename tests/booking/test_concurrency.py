@@ -1,5 +1,5 @@
 """No double booking, enforced by the database: 20 requests race for one slot
-through real HTTP; exactly one wins (PostgreSQL: an exclusion constraint;
+through real HTTP to two API processes; exactly one wins (PostgreSQL: an exclusion constraint;
 SQLite: BEGIN IMMEDIATE before the check)."""
 
 import threading
@@ -16,7 +16,8 @@ RACERS = 20
 
 @pytest.fixture(scope="module")
 def booking_api(backend, work_dir, redis_server):
-    with launched_station(backend, work_dir, isolated_redis_url(redis_server.url), services=("booking",)) as station:
+    with launched_station(backend, work_dir, isolated_redis_url(redis_server.url), services=("booking",),
+                          api_workers=2) as station:
         yield station
 
 

@@ -5,10 +5,17 @@ import json
 
 import pytest
 
-from tests.conftest import make_booking
+from tests.conftest import isolated_redis_url, launched_station, make_booking
 from tests.processes import wait_until
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def running_station(backend, work_dir, redis_server):
+    """As in conftest, but with two processes per API, as deployed, for the merged metrics."""
+    with launched_station(backend, work_dir, isolated_redis_url(redis_server.url), api_workers=2) as station:
+        yield station
 
 
 def poll_json(station, service, path, predicate, what, timeout=30):
@@ -93,12 +100,17 @@ def test_every_service_answers_health_openapi_and_docs(running_station):
 
 
 def test_metrics_are_merged_across_the_api_processes(running_station, approved_slice):
-    for _ in range(6):
-        assert running_station.http("booking", "GET", "/venues").status_code == 200
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: running_station.http("booking", "GET", "/venues").status_code, range(40)))
+    assert statuses == [200] * 40
+    counted_by = {path.stem.split("_")[-1] for path in (running_station.log_dir / "prometheus-booking").glob("counter_*.db")}
+    assert len(counted_by) >= 2, f"one API process took every request: {counted_by}"
     text = running_station.http("booking", "GET", "/metrics").text
     line = next(l for l in text.splitlines()
                 if l.startswith("yizhan_http_requests_total{") and 'endpoint="/venues"' in l and 'status="200"' in l)
-    assert float(line.rsplit(" ", 1)[1]) >= 6
+    assert float(line.rsplit(" ", 1)[1]) == 40
     assert 'endpoint="/bookings",method="POST",service="booking",status="201"' in text
 
 
