@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from sqlalchemy import create_engine, text
 
@@ -32,19 +33,36 @@ def redis_database(url: str, number: int) -> str:
 
 
 def isolated_redis_url(url: str) -> str:
-    """A Redis database for one running station, apart from every other station's."""
-    return redis_database(url, next(_redis_databases))
+    """A Redis database for one running station, apart from every other station's.
+
+    The numbers come round again after 14 stations; what an earlier station left queued is flushed.
+    """
+    isolated = redis_database(url, next(_redis_databases))
+    client = redis.Redis.from_url(isolated)
+    client.flushdb()
+    client.close()
+    return isolated
 
 
 # --- infrastructure ---------------------------------------------------------------------------
 
+# The files that take a minute or more (tests/test_bench.py and tests/faults/), measured on a 2-core machine.
+LONGEST_FIRST = ("test_bench.py", "faults/")
+
+
 def pytest_collection_modifyitems(items):
-    """Modules that start processes (marked e2e) first, each module's tests kept together.
+    """The longest files first, then the others that start processes (marked e2e), then the rest.
 
     `make test` runs two pytest workers that each take whole files; starting the long
     files early lets the short ones fill in at the end, so both workers finish together.
+    The sort is stable, so each module's tests stay together and in their order.
     """
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+    def weight(item):
+        path = item.nodeid.split("::")[0]
+        if any(part in path for part in LONGEST_FIRST):
+            return 0
+        return 1 if item.get_closest_marker("e2e") else 2
+    items.sort(key=weight)
 
 
 @pytest.fixture(scope="session")

@@ -76,12 +76,15 @@ def test_a_redelivered_task_does_not_send_twice(notify_station):
     message = send(notify_station, "email", "redelivered@example.org")
     wait_status(notify_station, message["id"], "sent")
     client = redis.Redis.from_url(notify_station.env["REDIS_URL"])
-    for _ in range(2):
-        post_task(client, contracts.DELIVER_MESSAGE, {"v": 1, "message_id": message["id"]})
+    redeliveries = [post_task(client, contracts.DELIVER_MESSAGE, {"v": 1, "message_id": message["id"]})
+                    for _ in range(2)]
     client.close()
     marker = send(notify_station, "email", "redelivered@example.org")
     wait_status(notify_station, marker["id"], "sent")
-    time.sleep(0.5)
+    # Both redeliveries finished (one may have been retried while the other held the send lock).
+    worker = notify_station.processes["notify-worker"]
+    wait_until(lambda: all(f"[{task_id}] succeeded" in worker.log_text() for task_id in redeliveries),
+               30, 0.2, "both redeliveries to finish")
     assert len(mails_to(notify_station, "redelivered@example.org")) == 2
     print("injected: 2 redeliveries of a sent message; counted: 1 e-mail for it, 0 duplicates")
 

@@ -7,14 +7,15 @@ from services.notify.policy import NotifyPolicy
 
 
 def test_consecutive_failures_open_the_circuit_and_one_probe_closes_it(redis_server):
-    breaker = CircuitBreaker(redis_server.url, NotifyPolicy(circuit_threshold=3, circuit_cooldown_seconds=0.5))
+    # A cooldown of seconds, not fractions: a busy machine may pause this process between two lines.
+    breaker = CircuitBreaker(redis_server.url, NotifyPolicy(circuit_threshold=3, circuit_cooldown_seconds=3))
     provider = f"test-{time.time_ns()}"
     for _ in range(2):
         breaker.failed(provider)
     assert breaker.allows(provider) and breaker.state(provider) == "closed"
     breaker.failed(provider)
     assert breaker.state(provider) == "open" and not breaker.allows(provider)
-    time.sleep(0.6)
+    time.sleep(3.2)
     assert breaker.state(provider) == "half_open"
     assert breaker.allows(provider)          # the probe
     assert not breaker.allows(provider)      # nobody else meanwhile
