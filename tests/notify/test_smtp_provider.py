@@ -11,7 +11,7 @@ from aiosmtpd.smtp import AuthResult
 from services.notify.providers import PermanentError, TransientError
 from services.notify.providers.smtp_email import SmtpProvider
 from shared.settings import Settings
-from tests.processes import free_port
+from tests.processes import free_port, refused_port
 from yizhan.smtp_sink import MailSink
 
 
@@ -94,5 +94,5 @@ def test_a_wrong_password_is_not_worth_retrying(certificate):
 
 
 def test_an_smtp_server_that_is_down_is_a_transient_failure(certificate):
-    with pytest.raises(TransientError):
-        provider(free_port(), "starttls", certificate).send(message(10))
+    with refused_port() as port, pytest.raises(TransientError):
+        provider(port, "starttls", certificate).send(message(10))

@@ -1,7 +1,7 @@
 import pytest
 
 from tests.notify.providers.fakes import FakeApi
-from tests.processes import free_port
+from tests.processes import refused_port
 
 
 @pytest.fixture
@@ -20,6 +20,7 @@ def start_fake_api():
 
 
 @pytest.fixture
-def closed_address() -> str:
+def closed_address():
     """host:port where nothing listens, so a connection is refused."""
-    return f"127.0.0.1:{free_port()}"
+    with refused_port() as port:
+        yield f"127.0.0.1:{port}"
