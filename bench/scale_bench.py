@@ -18,12 +18,12 @@ leaves it. A bare Flask GET measured in the same run is the cross-machine baseli
 
 import argparse
 import itertools
-from concurrent.futures import ThreadPoolExecutor
 import os
 import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
 

@@ -22,18 +22,18 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def refused_port():
     """A port held bound but not listening: connecting is refused, and nobody else can take it meanwhile."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         yield s.getsockname()[1]
+
+
+def free_port() -> int:
+    """A port free a moment ago, for a server about to bind it."""
+    with refused_port() as port:
+        return port
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):

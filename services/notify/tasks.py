@@ -1,7 +1,6 @@
 """Tasks the notify worker consumes: validate (ContractTask), then call domain code."""
 
 import random
-from datetime import timedelta
 
 from celery import shared_task
 
@@ -43,7 +42,7 @@ def deliver_message(self, payload):
 
 @shared_task(name=contracts.REQUEUE_STUCK_MESSAGES, base=ContractTask)
 def requeue_stuck_messages(session, payload):
-    messages.requeue_stuck(session, stuck_after=timedelta(seconds=notify_context().policy.stuck_after_seconds))
+    messages.requeue_stuck(session, notify_context().policy)
 
 
 @shared_task(name=contracts.RELEASE_HELD_MESSAGES, base=ContractTask)

@@ -189,11 +189,11 @@ def test_messages_left_accepted_are_queued_again_but_held_ones_wait(station):
     stuck = accept(station, "2026-03-10 12:00", recipient="13800000303")
     held = accept(station, "2026-03-10 23:00", recipient="13800000304")
     with station.database("notify").transaction() as session:
-        messages.requeue_stuck(session, station_time("2026-03-10 12:04"))
+        messages.requeue_stuck(session, NotifyPolicy(), station_time("2026-03-10 12:04"))
     assert len(deliveries_queued(station, stuck.id)) == 1
     with station.database("notify").transaction() as session:
-        messages.requeue_stuck(session, station_time("2026-03-10 12:06"))
-        messages.requeue_stuck(session, station_time("2026-03-10 23:30"))
+        messages.requeue_stuck(session, NotifyPolicy(), station_time("2026-03-10 12:06"))
+        messages.requeue_stuck(session, NotifyPolicy(), station_time("2026-03-10 23:30"))
     assert len(deliveries_queued(station, stuck.id)) == 3
     assert deliveries_queued(station, held.id) == []
 

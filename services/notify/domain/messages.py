@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from services.notify.domain.templates import find_template, render, sms_segments
 from services.notify.models import Message, MessageStatusChange, OptOut
-from services.notify.policy import NotifyPolicy
 from shared import contracts
 from shared.db import utcnow
 from shared.errors import NotFound
@@ -22,7 +21,6 @@ from shared.timefmt import STATION_TZ, to_station_time
 ACCEPTED, SENDING, SENT, DELIVERED, FAILED, SUPPRESSED = "accepted", "sending", "sent", "delivered", "failed", "suppressed"
 FINAL_STATUSES = (DELIVERED, FAILED, SUPPRESSED)
 COUNTED_FOR_CAP = (ACCEPTED, SENDING, SENT, DELIVERED)
-STUCK_AFTER = timedelta(seconds=NotifyPolicy.stuck_after_seconds)  # NOTIFY_STUCK_AFTER_SECONDS
 
 
 def accept_message(session, data: dict, policy, now: datetime | None = None) -> tuple[Message, bool]:
@@ -109,7 +107,7 @@ def release_held(session, now: datetime) -> int:
     return len(held)
 
 
-def requeue_stuck(session, now=None, stuck_after: timedelta = STUCK_AFTER) -> int:
+def requeue_stuck(session, policy, now=None) -> int:
     """Queue delivery again for messages left `accepted` (a lost task, a lost relay) or `sending`
     (a worker died mid-send), but not held ones; the send lock keeps a live send from repeating.
 
@@ -117,8 +115,9 @@ def requeue_stuck(session, now=None, stuck_after: timedelta = STUCK_AFTER) -> in
     as unacknowledged, so a worker killed in between loses it (celery/kombu#305)."""
     now = now or utcnow()
     due = (Message.send_after.is_(None)) | (Message.send_after <= now)
+    since = now - timedelta(seconds=policy.stuck_after_seconds)
     stuck = session.scalars(select(Message).where(
-        Message.status.in_((ACCEPTED, SENDING)), due, Message.updated_at < now - stuck_after)).all()
+        Message.status.in_((ACCEPTED, SENDING)), due, Message.updated_at < since)).all()
     for message in stuck:
         message.updated_at = now
         queue_delivery(session, message)
