@@ -32,8 +32,8 @@ def token(role, org_id, sub, ttl):
     settings = _settings()
     ttl = settings.token_ttl_seconds if ttl is None else ttl
     if not 0 < ttl <= MAX_TOKEN_TTL_SECONDS:
-        raise click.UsageError(f"有效期须在 1 秒到一年之间 The ttl must be 1 to {MAX_TOKEN_TTL_SECONDS} seconds "
-                               f"(a year); got {ttl}.")
+        raise click.UsageError(f"有效期须在 1 秒到一年之间 The ttl (--ttl or YIZHAN_TOKEN_TTL) must be 1 to "
+                               f"{MAX_TOKEN_TTL_SECONDS} seconds (a year); got {ttl}.")
     try:
         click.echo(issue_token(settings.secret_key, role, role if sub is None else sub, org_id, ttl))
     except ValueError as exc:
