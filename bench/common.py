@@ -8,7 +8,6 @@ on the way out, on Ctrl-C and on SIGTERM too.
 import http.client
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,33 +20,12 @@ from pathlib import Path
 import redis
 from sqlalchemy import create_engine, text
 
+from yizhan.processes import BIN, free_port, start_process, stop_together, wait_until
+
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 SECRET = "bench-secret-0123456789abcdef0123456789"
 SERVICES = ("booking", "desk", "notify")  # shared.settings.SERVICES; not imported, so no app settings load here
 POSTGRES_ADMIN_URL = os.environ.get("YIZHAN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_answers(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(interval)
 
 
 def stop_on_sigterm() -> None:
@@ -94,10 +72,7 @@ class Processes:
         self.running: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
-        log = open(self.work / f"{name}.log", "ab")
-        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        log.close()  # the child holds its own copy
+        process = start_process(argv, env, self.work / f"{name}.log", cwd=ROOT)
         self.running[name] = process
         return process
 
@@ -113,20 +88,7 @@ class Processes:
 
     def stop(self, *names: str, timeout: float = 20) -> None:
         """SIGTERM to each (its whole session), a wait of up to `timeout` for all of them, then SIGKILL."""
-        processes = [p for p in (self.running.pop(name, None) for name in names) if p is not None]
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
-            waiting = [p for p in processes if p.poll() is None]
-            for process in waiting:
-                try:
-                    os.killpg(process.pid, sig)
-                except ProcessLookupError:
-                    pass
-            deadline = time.monotonic() + wait
-            for process in waiting:
-                try:
-                    process.wait(max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    continue
+        stop_together([p for p in (self.running.pop(name, None) for name in names) if p is not None], timeout)
 
     def stop_all(self) -> None:
         """Everything together, then the redis-servers, which the others may need to shut down cleanly."""
@@ -150,7 +112,7 @@ class Processes:
             except redis.ConnectionError:
                 return False
         try:
-            wait_until(answers, 10, "redis-server")
+            wait_until(answers, 10, 0.05, "redis-server")
         finally:
             client.close()
         return url
@@ -167,7 +129,7 @@ class Processes:
             self.start(name, [str(BIN / "gunicorn"), "--config", "python:shared.gunicorn_conf",
                               "--bind", f"127.0.0.1:{ports[-1]}", app], env)
         for (name, *_), port in zip(specs, ports):
-            wait_until(lambda: self.alive(name) and http_answers(port, "/healthz"), 60, f"{name} on port {port}", 0.2)
+            wait_until(lambda: self.alive(name) and http_answers(port, "/healthz"), 60, 0.2, f"{name} on port {port}")
         return ports
 
     def worker(self, name: str, app: str, queue: str, env: dict, concurrency: int | None = None) -> None:
@@ -193,7 +155,7 @@ class Processes:
                     self.alive(name)
                 blocked = [c for c in client.client_list() if c.get("cmd") == "brpop" and c.get("id") not in before]
                 return len(blocked) >= len(specs)
-            wait_until(consuming, 90, f"{', '.join(s[0] for s in specs)} to consume", 0.1)
+            wait_until(consuming, 90, 0.1, f"{', '.join(s[0] for s in specs)} to consume")
         finally:
             client.close()
 

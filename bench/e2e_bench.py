@@ -43,8 +43,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (SECRET, Processes, booking_request, migrate_and_seed, percentiles, publish,  # noqa: E402
-                          run, station_env, stop_on_sigterm, wait_until)
+                          run, station_env, stop_on_sigterm)
 from shared.auth import issue_token  # noqa: E402
+from yizhan.processes import wait_until  # noqa: E402
 
 POLL_SECONDS = 0.01
 WAIT_SECONDS = 30
@@ -114,7 +115,7 @@ class Client:
 
 def poll(ask, what: str):
     """ask() every POLL_SECONDS until it gives something; that, and the moment it did."""
-    found = wait_until(ask, WAIT_SECONDS, what, POLL_SECONDS)
+    found = wait_until(ask, WAIT_SECONDS, POLL_SECONDS, what)
     return found, time.perf_counter()
 
 

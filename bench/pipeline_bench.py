@@ -39,8 +39,9 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (BIN, Processes, free_port, migrate_and_seed, percentiles, port_answers,  # noqa: E402
-                          publish, run, station_env, stop_on_sigterm, wait_until)
+from bench.common import (Processes, migrate_and_seed, percentiles, publish, run, station_env,  # noqa: E402
+                          stop_on_sigterm)
+from yizhan.processes import BIN, free_port, port_answers, wait_until  # noqa: E402
 
 NOOP_DONE_KEY = "bench:noop:done"  # bench/noop_app.py DONE_KEY; not imported, so this script needs no app settings
 EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
@@ -99,7 +100,7 @@ def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Pat
             processes.alive(name)
             return database.execute("SELECT count(*) FROM messages WHERE status = 'sent'").fetchone()[0] >= n
         try:
-            wait_until(all_sent, DEADLINE_SECONDS, f"{n} messages to be sent", 0.2)
+            wait_until(all_sent, DEADLINE_SECONDS, 0.2, f"{n} messages to be sent")
         except TimeoutError:
             counts = dict(database.execute("SELECT status, count(*) FROM messages GROUP BY status").fetchall())
             raise SystemExit(f"not all sent within {DEADLINE_SECONDS}s; statuses {counts}; worker log:\n"
@@ -134,7 +135,7 @@ def run_baseline(processes: Processes, env: dict, client: redis.Redis, n: int, c
         processes.alive(name)
         return int(client.get(NOOP_DONE_KEY) or 0) >= n
     # A GET every 5 ms: the whole run may last well under a second, so the 0.2 s poll would blur it.
-    wait_until(all_done, DEADLINE_SECONDS, f"{n} noop tasks", 0.005)
+    wait_until(all_done, DEADLINE_SECONDS, 0.005, f"{n} noop tasks")
     elapsed = time.monotonic() - began
     processes.stop(name)
     return {"elapsed": elapsed, "rate": n / elapsed}
@@ -164,7 +165,7 @@ def main() -> int:
         migrate_and_seed(env, ["notify"])
         processes.start("smtp-sink", [str(BIN / "yizhan"), "smtp-sink", "--port", str(smtp_port),
                                       "--dir", str(work / "mail")], env)
-        wait_until(lambda: processes.alive("smtp-sink") and port_answers(smtp_port), 20, "the SMTP sink")
+        wait_until(lambda: processes.alive("smtp-sink") and port_answers(smtp_port), 20, 0.05, "the SMTP sink")
 
         print(f"{args.messages} messages, worker concurrency {args.concurrency}, {os.cpu_count()} cores", flush=True)
         pipeline = run_pipeline(processes, env, client, work, args.messages, args.concurrency)

@@ -1,8 +1,9 @@
 """JWT bearer tokens (PyJWT) and the roles of SPEC §5."""
 
 import functools
+import math
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
 import jwt
 from flask import current_app, g, request
@@ -13,6 +14,13 @@ ROLES = ("resident", "org", "staff", "admin", "system")
 ALGORITHM = "HS256"
 # admin may do all that staff may (SPEC §5).
 IMPLIED_ROLES = {"admin": {"admin", "staff"}}
+# A subject is stored as created_by / actor / decided_by, columns of String(100).
+MAX_SUBJECT_LENGTH = 100
+# The longest lifetime `yizhan token` issues: a forgotten token should not outlive a year.
+MAX_TOKEN_TTL_SECONDS = 365 * 24 * 3600
+NUMERIC_DATE_CLAIMS = ("exp", "iat", "nbf")
+# Hosts' clocks differ a little: a token issued that much "in the future" is still taken.
+CLOCK_LEEWAY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -30,28 +38,63 @@ class Principal:
 
 
 def issue_token(secret: str, role: str, sub: str, org_id: int | None = None, ttl_seconds: int = 8 * 3600) -> str:
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if role == "org" and org_id is None:
-        raise ValueError("an org token needs the organisation id")
-    now = datetime.now(timezone.utc)
-    claims = {"sub": sub, "role": role, "iat": now, "exp": now + timedelta(seconds=ttl_seconds)}
+    """A signed token; ValueError when the services would refuse its claims. A negative ttl gives an expired one."""
+    now = int(time.time())
+    claims = {"sub": sub, "role": role, "iat": now, "exp": now + ttl_seconds}
     if org_id is not None:
         claims["org_id"] = org_id
+    problem = claims_problem(claims)
+    if problem:
+        raise ValueError(problem)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 def decode_token(secret: str, token: str) -> Principal:
+    """The principal of a token signed with `secret`; Unauthorized (401) for anything else, never a 500."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "role"]})
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized("登录已过期 The token has expired.", code="token_expired") from None
+        # Times are checked below, after the claims' types: PyJWT reads exp with int(), so "123" or true
+        # would pass as a time (jwt/api_jwt.py _validate_exp).
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={
+            "require": ["exp", "sub", "role"], "verify_exp": False, "verify_iat": False, "verify_nbf": False})
     except jwt.InvalidTokenError:
         raise Unauthorized("无效的令牌 The token is not valid.", code="invalid_token") from None
-    role, org_id = claims.get("role"), claims.get("org_id")
-    if role not in ROLES or (role == "org" and not isinstance(org_id, int)):
-        raise Unauthorized("无效的令牌 The token's role is not valid.", code="invalid_token")
-    return Principal(sub=str(claims["sub"]), role=role, org_id=org_id)
+    problem = claims_problem(claims)
+    if problem:
+        raise Unauthorized(problem, code="invalid_token")
+    now = time.time()
+    if claims["exp"] <= now:
+        raise Unauthorized("登录已过期 The token has expired.", code="token_expired")
+    if max(claims.get("iat", 0), claims.get("nbf", 0)) > now + CLOCK_LEEWAY_SECONDS:
+        raise Unauthorized("令牌尚未生效 The token is not valid yet.", code="invalid_token")
+    return Principal(sub=claims["sub"], role=claims["role"], org_id=claims.get("org_id"))
+
+
+def claims_problem(claims: dict) -> str | None:
+    """What is wrong with a token's claims, as the bilingual message of a 401; None when nothing is."""
+    for name in NUMERIC_DATE_CLAIMS:
+        if name in claims and not is_number(claims[name]):
+            return f"无效的令牌:{name} 须为数字 The token's {name} claim must be a number (seconds since 1970)."
+    sub = claims.get("sub")
+    if not (isinstance(sub, str) and sub.strip() and len(sub) <= MAX_SUBJECT_LENGTH and sub.isprintable()):
+        return (f"无效的令牌:sub 须为 1 至 {MAX_SUBJECT_LENGTH} 个可打印字符 "
+                f"The token's sub claim must be 1 to {MAX_SUBJECT_LENGTH} printable characters.")
+    role = claims.get("role")
+    if not (isinstance(role, str) and role in ROLES):
+        return f"无效的令牌:role 须为 {'、'.join(ROLES)} 之一 The token's role claim must be one of {', '.join(ROLES)}."
+    org_id = claims.get("org_id")
+    if (org_id is not None or role == "org") and not is_positive_integer(org_id):
+        return ("无效的令牌:org_id 须为正整数的机构编号(机构令牌必须有)"
+                "The token's org_id claim must be a positive organisation id (an org token needs one).")
+    return None
+
+
+def is_number(value) -> bool:
+    """A JSON number that is a time: not a boolean (Python's bool is an int), finite. RFC 7519 NumericDate."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_positive_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def current_principal() -> Principal:

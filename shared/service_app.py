@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared import observability
+from shared import observability, swagger_ui
 from shared.api import StationApi
 from shared.celery_app import make_celery
 from shared.contracts import contains_nul
@@ -16,6 +16,7 @@ from shared.errors import register_error_handlers
 from shared.logs import configure_logging, new_request_id, request_id_var
 from shared.outbox import OutboxRelay
 from shared.rate_limits import register_rate_limits
+from shared.security_headers import register_security_headers
 from shared.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     register_request_id(app)
     register_blueprints(app, definition)
     register_error_handlers(app)
+    register_security_headers(app)
+    swagger_ui.register_swagger_ui(app)
     app.extensions["limiter"] = register_rate_limits(app, settings)
     if definition.extend is not None:
         definition.extend(app, settings)
@@ -74,7 +77,9 @@ def configure(app: Flask, definition: ServiceDefinition, settings: Settings) -> 
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        OPENAPI_SWAGGER_UI_URL=swagger_ui.ASSETS_URL,
+        # No badge from validator.swagger.io: it would send the spec's address out of the intranet.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         API_SPEC_OPTIONS={
             "info": {"description": definition.description},
             "security": [{"bearerAuth": []}],

@@ -1,51 +1,21 @@
 """Real processes for the tests: redis-server, gunicorn APIs, Celery workers.
 
 Each process writes to its own log file, so a failing test can show what the
-process said, and a test can wait for a line (`celery@… ready.`).
+process said, and a test can wait for a line (`celery@… ready.`). Ports, waits,
+starting and stopping are yizhan/processes.py's, shared with bench/ and `yizhan run`.
 """
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import redis
 import requests
 
 from shared.settings import SERVICE_PACKAGES
+from yizhan import processes
+from yizhan.processes import BIN, free_port, refused_port, start_process, wait_until  # noqa: F401 (tests import them here)
 
-BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@contextmanager
-def refused_port():
-    """A port held bound but not listening: connecting is refused, and nobody else can take it meanwhile."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        yield s.getsockname()[1]
-
-
-def free_port() -> int:
-    """A port free a moment ago, for a server about to bind it."""
-    with refused_port() as port:
-        return port
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
-    """Poll until predicate() is truthy; return its value or fail with `what`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 class ManagedProcess:
@@ -55,9 +25,7 @@ class ManagedProcess:
         self.process = None
 
     def start(self):
-        self.log_file = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=self.log_file,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = start_process(self.argv, self.env, self.log_path, cwd=ROOT)
         return self
 
     def log_text(self) -> str:
@@ -72,27 +40,15 @@ class ManagedProcess:
 
     def signal(self, sig) -> None:
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
+            processes.signal_session(self.process, sig)
 
     def stop(self, timeout: float = 20) -> None:
         stop_together([self], timeout)
 
 
-def stop_together(processes: list[ManagedProcess], timeout: float = 20) -> None:
-    """SIGTERM to every one at once, a wait of up to `timeout` for all, then SIGKILL for any still running."""
-    running = [p for p in processes if p.process is not None and p.process.poll() is None]
-    for managed in running:
-        managed.signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    for managed in running:
-        try:
-            managed.process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            managed.signal(signal.SIGKILL)
-            managed.process.wait(5)
-    for managed in processes:
-        if managed.process is not None:
-            managed.log_file.close()
+def stop_together(managed: list[ManagedProcess], timeout: float = 20) -> None:
+    """yizhan.processes.stop_together for the ones that were started."""
+    processes.stop_together([m.process for m in managed if m.process is not None], timeout)
 
 
 class RedisServer(ManagedProcess):

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from shared.auth import ROLES, issue_token
+from shared.auth import MAX_TOKEN_TTL_SECONDS, ROLES, issue_token
 from shared.settings import SERVICES, ConfigurationError, load_settings
 from yizhan.services import migrate_service, seed_service, service_app
 
@@ -26,12 +26,16 @@ def main():
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--org", "org_id", type=int, help="Organisation id (required for --role org).")
 @click.option("--sub", default=None, help="Who the token is for (default: the role).")
-@click.option("--ttl", type=int, default=None, help="Lifetime in seconds (default YIZHAN_TOKEN_TTL).")
+@click.option("--ttl", type=int, default=None, help="Lifetime in seconds, at most a year (default YIZHAN_TOKEN_TTL).")
 def token(role, org_id, sub, ttl):
     """Print a signed token for ROLE."""
     settings = _settings()
+    ttl = settings.token_ttl_seconds if ttl is None else ttl
+    if not 0 < ttl <= MAX_TOKEN_TTL_SECONDS:
+        raise click.UsageError(f"有效期须在 1 秒到一年之间 The ttl (--ttl or YIZHAN_TOKEN_TTL) must be 1 to "
+                               f"{MAX_TOKEN_TTL_SECONDS} seconds (a year); got {ttl}.")
     try:
-        click.echo(issue_token(settings.secret_key, role, sub or role, org_id, ttl or settings.token_ttl_seconds))
+        click.echo(issue_token(settings.secret_key, role, role if sub is None else sub, org_id, ttl))
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 

@@ -9,7 +9,6 @@ The API, worker and scheduler command lines are the ones docker-compose.yml runs
 import os
 import shlex
 import shutil
-import socket
 import sys
 from pathlib import Path
 
@@ -19,9 +18,9 @@ from honcho.printer import Printer
 
 from shared.auth import issue_token
 from shared.settings import SERVICE_PACKAGES, SERVICES
+from yizhan.processes import BIN, free_port, port_answers
 from yizhan.services import migrate_service, seed_service
 
-BIN = Path(sys.executable).parent
 ROLES_TO_PRINT = (("staff", None), ("admin", None), ("org", 1), ("resident", None), ("system", None))
 
 
@@ -47,17 +46,6 @@ def redis_answers(url: str) -> bool:
         return False
     finally:
         client.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def plan_processes(settings, var_dir: Path, env: dict) -> dict:
@@ -110,7 +98,7 @@ def run_station(settings) -> int:
     var_dir = settings.var_dir.resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
     ports = [settings.gateway_port, settings.smtp_port, *settings.service_ports.values()]
-    busy = [p for p in ports if port_in_use(p)]
+    busy = [p for p in ports if port_answers(p)]
     if busy:
         raise SystemExit(f"port(s) {busy} already in use: is the station already running? "
                          "Set YIZHAN_GATEWAY_PORT / YIZHAN_<SERVICE>_PORT / SMTP_PORT to move it.")

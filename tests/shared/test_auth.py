@@ -82,3 +82,72 @@ def test_the_token_command_refuses_an_org_token_without_an_organisation(station)
     result = subprocess.run([str(BIN / "yizhan"), "token", "--role", "org"], env=station.env,
                             capture_output=True, text=True)
     assert result.returncode != 0 and "organisation" in result.stderr
+
+
+# --- claims of the wrong type or value: a 401 that says which, never a 500 (issue 11 §6) ---
+
+FAR_FUTURE = 4102444800  # 2100-01-01
+
+
+def forged(claims: dict) -> dict:
+    """A token signed with the right key but carrying whatever claims a careless or hostile issuer chose."""
+    return {"Authorization": f"Bearer {jwt.encode(claims, TEST_SECRET, algorithm='HS256')}"}
+
+
+@pytest.mark.parametrize("claims, names", [
+    ({"sub": "x", "role": "staff", "exp": str(FAR_FUTURE)}, "exp"),
+    ({"sub": "x", "role": "staff", "exp": True}, "exp"),
+    ({"sub": "x", "role": "staff", "exp": [FAR_FUTURE]}, "exp"),
+    ({"sub": "x", "role": "staff", "exp": FAR_FUTURE, "iat": "0"}, "iat"),
+    ({"sub": "", "role": "staff", "exp": FAR_FUTURE}, "sub"),
+    ({"sub": "   ", "role": "staff", "exp": FAR_FUTURE}, "sub"),
+    ({"sub": "x" * 101, "role": "staff", "exp": FAR_FUTURE}, "sub"),
+    ({"sub": "a\x00b", "role": "staff", "exp": FAR_FUTURE}, "sub"),
+    ({"sub": "\ud800", "role": "staff", "exp": FAR_FUTURE}, "sub"),
+    ({"sub": "x", "role": "org", "org_id": True, "exp": FAR_FUTURE}, "org_id"),
+    ({"sub": "x", "role": "org", "org_id": 0, "exp": FAR_FUTURE}, "org_id"),
+    ({"sub": "x", "role": "org", "org_id": -3, "exp": FAR_FUTURE}, "org_id"),
+    ({"sub": "x", "role": "org", "org_id": "1", "exp": FAR_FUTURE}, "org_id"),
+    ({"sub": "x", "role": "org", "org_id": 1.0, "exp": FAR_FUTURE}, "org_id"),
+    ({"sub": "x", "role": "org", "exp": FAR_FUTURE}, "org_id"),
+    ({"sub": "x", "role": "staff", "org_id": "abc", "exp": FAR_FUTURE}, "org_id"),
+    ({"sub": "x", "role": ["staff"], "exp": FAR_FUTURE}, "role"),
+    ({"sub": "x", "role": "Staff", "exp": FAR_FUTURE}, "role"),
+])
+def test_a_token_whose_claims_have_the_wrong_type_or_value_is_a_401_naming_the_claim(station, claims, names):
+    response = station.client("booking").get("/venues", headers=forged(claims))
+    assert response.status_code == 401, response.get_data(as_text=True)[:300]
+    error = response.json["error"]
+    assert error["code"] == "invalid_token"
+    assert names in error["message"] and error["message"].isascii() is False  # Chinese first, English beside
+
+
+def test_a_well_formed_forged_token_with_numeric_claims_is_accepted(station):
+    """The checks refuse wrong types only: a float exp is a valid NumericDate (RFC 7519 §2)."""
+    claims = {"sub": "branch-7", "role": "org", "org_id": 7, "exp": FAR_FUTURE + 0.5, "iat": 1_700_000_000}
+    assert station.client("booking").get("/venues", headers=forged(claims)).status_code == 200
+
+
+def token_command(station, *arguments):
+    return subprocess.run([str(BIN / "yizhan"), "token", *arguments], env=station.env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("arguments, says", [
+    (["--role", "staff", "--ttl", str(366 * 24 * 3600)], "ttl"),
+    (["--role", "staff", "--ttl", "0"], "ttl"),
+    (["--role", "staff", "--ttl", "-60"], "ttl"),
+    (["--role", "org", "--org", "0"], "organisation"),
+    (["--role", "org", "--org", "-2"], "organisation"),
+    (["--role", "staff", "--sub", ""], "sub"),
+])
+def test_the_token_command_refuses_what_the_services_would_not_accept(station, arguments, says):
+    result = token_command(station, *arguments)
+    assert result.returncode != 0, result.stdout
+    assert says in result.stderr.lower() and not result.stdout.strip()
+    assert "Traceback" not in result.stderr
+
+
+def test_the_token_command_accepts_a_ttl_of_one_year(station):
+    result = token_command(station, "--role", "staff", "--ttl", str(365 * 24 * 3600))
+    claims = jwt.decode(result.stdout.strip(), TEST_SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 365 * 24 * 3600
