@@ -6,7 +6,7 @@ from shared.timefmt import to_station_time
 
 
 class StationDateTime(fields.AwareDateTime):
-    """ISO 8601 with an offset in, Asia/Shanghai time (+08:00) out."""
+    """ISO 8601 with an offset in, the station's time (always +08:00, shared/timefmt.py) out."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else to_station_time(value).isoformat()
