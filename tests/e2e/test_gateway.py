@@ -95,3 +95,12 @@ def test_clients_that_never_send_their_body_do_not_starve_the_others(gateway):
         # The timeout bounds the wait; a starved gateway would not answer within it.
         response = requests.get(f"{url}/booking/venues", headers=auth(), timeout=15)
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize("bad_text", [b"\\u0000", b"\\ud800"])
+def test_a_chunked_body_straight_to_an_api_is_checked_at_the_door_too(station, bad_text):
+    """gunicorn gives a chunked body no Content-Length; the door's check must read it all the same."""
+    body = b'{"type": "consultation", "summary": "a' + bad_text + b'", "resident": {"name": "x", "phone": "13800000001"}}'
+    response = requests.post(f"{station.urls['desk']}/tickets", data=iter([body[:20], body[20:]]), timeout=10,
+                             headers={**auth(), "Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "refused"
