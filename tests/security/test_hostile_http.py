@@ -84,3 +84,11 @@ def test_an_unknown_method_does_not_make_a_metrics_series_of_its_own(station, me
     metrics = client.get("/metrics").get_data(as_text=True)
     assert f'method="{method}"' not in metrics
     assert 'method="other"' in metrics
+
+
+@pytest.mark.parametrize("field, value", [("from", "0001-01-01T00:00:00%2B08:00"), ("to", "9999-12-31T23:59:59-12:00")])
+def test_a_moment_at_the_end_of_the_calendar_is_refused_naming_the_field(station, field, value):
+    """Python's datetimes run from year 1 to 9999: these cannot be moved to UTC to be compared."""
+    response = station.client("booking").get(f"/bookings?{field}={value}", headers=auth("staff"))
+    assert_json_refusal(response)
+    assert response.status_code == 422 and field in response.json["error"]["fields"]
