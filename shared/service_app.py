@@ -111,8 +111,7 @@ def register_request_id(app: Flask) -> None:
         if request.is_json and request.get_data(cache=True):
             body = json_body()
             if nested_deeper_than(body):
-                raise Malformed(f"JSON 嵌套过深 The JSON nests deeper than {MAX_JSON_DEPTH} levels.",
-                                {"json": ["nested too deep"]})
+                raise too_deep()
             if holds_unstorable_text(body):
                 raise Refused(UNSTORABLE_MESSAGE, {"json": ["NUL character or lone surrogate"]})
 
@@ -143,8 +142,11 @@ def json_body():
     try:
         return request.get_json(silent=True)
     except RecursionError:
-        raise Malformed(f"JSON 嵌套过深 The JSON nests deeper than {MAX_JSON_DEPTH} levels.",
-                        {"json": ["nested too deep"]}) from None
+        raise too_deep() from None
+
+
+def too_deep() -> Malformed:
+    return Malformed(f"JSON 嵌套过深 The JSON nests deeper than {MAX_JSON_DEPTH} levels.", {"json": ["nested too deep"]})
 
 
 def register_blueprints(app: Flask, definition: ServiceDefinition) -> None:
