@@ -195,14 +195,56 @@ class ContractError(ValueError):
         super().__init__(f"{task_name}: {messages}")
 
 
-def contains_nul(value) -> bool:
-    """A NUL character anywhere in a JSON value: no database text column can hold it."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(v) for v in value)
+# No body or payload of ours nests deeper than a few levels; a deeper one is refused before
+# anything recurses over it (json.loads itself stops near 1000 with a RecursionError).
+MAX_JSON_DEPTH = 32
+
+
+def storable_text(text: str) -> bool:
+    """Text a database column can hold: PostgreSQL refuses NUL, and no driver can encode
+    a lone UTF-16 surrogate (`"\\ud800"` in JSON) as UTF-8."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def holds_unstorable_text(value) -> bool:
+    """Any key or string anywhere in a JSON value that no database text column can hold.
+
+    Walks with a list rather than recursion, so no depth of nesting can overflow the stack.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not storable_text(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+# The name the task and HTTP checks knew it by when only NUL was looked for.
+contains_nul = holds_unstorable_text
+
+
+def nested_deeper_than(value, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when objects and arrays in a JSON value nest more than `limit` levels."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
     return False
 
 

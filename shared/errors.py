@@ -28,6 +28,13 @@ class Refused(DomainError):
     """Well-formed input that the station's rules refuse."""
 
 
+class Malformed(DomainError):
+    """A request that is not well-formed: a body no parser should follow to its end."""
+
+    status = 400
+    code = "bad_request"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

@@ -1,12 +1,28 @@
 """marshmallow pieces every service's HTTP schemas use."""
 
-from marshmallow import Schema, fields, validate
+from datetime import timezone
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.timefmt import to_station_time
 
 
 class StationDateTime(fields.AwareDateTime):
-    """ISO 8601 with an offset in, Asia/Shanghai time (+08:00) out."""
+    """ISO 8601 with an offset in, the station's time (always +08:00, shared/timefmt.py) out.
+
+    Python's datetimes run from year 1 to 9999: a moment at either end that cannot be moved
+    to UTC (how it is stored and compared) or to +08:00 (how it is shown) is refused here,
+    naming the field, instead of overflowing later in a query or a response.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment.astimezone(timezone.utc)
+            to_station_time(moment)
+        except OverflowError:
+            raise ValidationError("日期超出范围 The date is out of range.") from None
+        return moment
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else to_station_time(value).isoformat()

@@ -15,6 +15,10 @@ HTTP_REQUESTS = Counter("yizhan_http_requests_total", "HTTP requests answered",
 HTTP_LATENCY = Histogram("yizhan_http_request_duration_seconds", "Time to answer an HTTP request",
                          ["service", "endpoint"])
 
+# A label value is a new time series for as long as the process lives (prometheus_client docs,
+# "Labels"): a client inventing methods must not invent series, so the rest count as "other".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 blueprint = Blueprint("observability", __name__)
 
 
@@ -69,7 +73,8 @@ def start_timer():
 def record_request(response):
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
     service = current_app.extensions["yizhan"].name
-    HTTP_REQUESTS.labels(service, endpoint, request.method, str(response.status_code)).inc()
+    method = request.method if request.method in KNOWN_METHODS else "other"
+    HTTP_REQUESTS.labels(service, endpoint, method, str(response.status_code)).inc()
     if "started_at" in g:
         HTTP_LATENCY.labels(service, endpoint).observe(time.perf_counter() - g.started_at)
     return response

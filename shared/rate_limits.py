@@ -1,26 +1,34 @@
 """Rate limits (Flask-Limiter, counted in Redis so every API process shares them).
 
-One budget per client per minute on each endpoint: the client is its bearer
-token where it sends one, else its address. A write costs as much as four
+One budget per client per minute on each endpoint: the client is who its
+verified token says it is (role, subject, organisation), else its address. A write costs as much as four
 reads. The SMS channel has its own, stricter guard: the daily cap per
 recipient in notify. If Redis cannot be asked, requests go through: a limiter
 must not take the station down.
 """
 
 import hashlib
+import json
 
 from flask import request
 from flask_limiter import Limiter
+
+from shared.auth import current_principal
+from shared.errors import Unauthorized
 
 EXEMPT_PATHS = ("/healthz", "/metrics", "/openapi.json", "/docs")
 WRITE_COST = 4
 
 
 def client_key() -> str:
-    token = request.headers.get("Authorization", "")
-    if token:
-        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-    return "addr:" + (request.remote_addr or "unknown")
+    """The verified caller, not the header's text: keyed on the raw `Authorization`,
+    `bearer <t>`, an extra space or a new token for the same person made a fresh budget."""
+    try:
+        principal = current_principal()
+    except Unauthorized:  # no token, or one that does not verify: the address is all we know
+        return "addr:" + (request.remote_addr or "unknown")
+    caller = json.dumps([principal.role, principal.sub, principal.org_id])
+    return "caller:" + hashlib.sha256(caller.encode()).hexdigest()[:32]
 
 
 def request_cost() -> int:

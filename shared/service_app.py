@@ -9,9 +9,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from shared import observability, swagger_ui
 from shared.api import StationApi
 from shared.celery_app import make_celery
-from shared.contracts import contains_nul
+from shared.contracts import MAX_JSON_DEPTH, holds_unstorable_text, nested_deeper_than
 from shared.db import Database, Infrastructure
-from shared.errors import Refused
+from shared.errors import Malformed, Refused
 from shared.errors import register_error_handlers
 from shared.logs import configure_logging, new_request_id, request_id_var
 from shared.outbox import OutboxRelay
@@ -22,6 +22,7 @@ from shared.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 1024 * 1024
+UNSTORABLE_MESSAGE = "请求含有非法字符 The request contains a character no text can hold (NUL or a lone surrogate)."
 
 
 @dataclass
@@ -106,12 +107,18 @@ def register_extensions(app: Flask, definition: ServiceDefinition, settings: Set
 
 def register_request_id(app: Flask) -> None:
     @app.before_request
-    def refuse_nul_characters():
-        # No database text column holds NUL (PostgreSQL refuses it): refuse it at the door.
+    def refuse_what_no_column_can_hold():
+        # NUL (PostgreSQL refuses it) and lone surrogates (UTF-8 cannot encode them) are refused at
+        # the door, before any view or database sees them; werkzeug already decodes the path and
+        # the query with errors="replace", so there only NUL can arrive.
         if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
-            raise Refused("请求含有非法字符 The request contains a NUL character.", {"query": ["NUL character"]})
-        if request.is_json and request.content_length and contains_nul(request.get_json(silent=True)):
-            raise Refused("请求含有非法字符 The request contains a NUL character.", {"json": ["NUL character"]})
+            raise Refused(UNSTORABLE_MESSAGE, {"query": ["NUL character"]})
+        if request.is_json and request.get_data(cache=True):
+            body = json_body()
+            if nested_deeper_than(body):
+                raise too_deep()
+            if holds_unstorable_text(body):
+                raise Refused(UNSTORABLE_MESSAGE, {"json": ["NUL character or lone surrogate"]})
 
     @app.before_request
     def take_request_id():
@@ -129,6 +136,22 @@ def register_request_id(app: Flask) -> None:
         token = g.pop("request_id_token", None)
         if token is not None:
             request_id_var.reset(token)
+
+
+def json_body():
+    """The request's JSON, or None when it does not parse (the view's parser then says why).
+
+    json.loads raises RecursionError, not ValueError, on arrays nested about a thousand
+    deep, and werkzeug's get_json(silent=True) only silences ValueError.
+    """
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise too_deep() from None
+
+
+def too_deep() -> Malformed:
+    return Malformed(f"JSON 嵌套过深 The JSON nests deeper than {MAX_JSON_DEPTH} levels.", {"json": ["nested too deep"]})
 
 
 def register_blueprints(app: Flask, definition: ServiceDefinition) -> None:

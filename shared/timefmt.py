@@ -1,11 +1,13 @@
-"""The station's clock: Asia/Shanghai, whatever the server's zone."""
+"""The station's clock: China Standard Time, +08:00, whatever the server's zone.
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+A fixed offset, not ZoneInfo("Asia/Shanghai"): the tz database gives that zone its
+local mean time (+08:05:43) before 1901 and summer time in 1940–1949 and 1986–1991,
+and the station means +08:00 for every date it is shown or asked.
+"""
 
-from shared.settings import STATION_TIMEZONE
+from datetime import datetime, timedelta, timezone
 
-STATION_TZ = ZoneInfo(STATION_TIMEZONE)
+STATION_TZ = timezone(timedelta(hours=8), "CST")
 
 
 def to_station_time(moment: datetime) -> datetime:

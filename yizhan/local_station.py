@@ -38,6 +38,12 @@ def scheduler_command(schedule_file: Path) -> list[str]:
     return [str(BIN / "celery"), "-A", "shared.scheduler", "beat", "--schedule", str(schedule_file), "--loglevel", "INFO"]
 
 
+def gateway_command(port: int) -> list[str]:
+    """waitress, not gunicorn's threads: 24 clients that send headers and never their body
+    held every gunicorn thread; waitress reads requests whole before the app runs (yizhan/gateway.py)."""
+    return [sys.executable, "-m", "yizhan.gateway", f"127.0.0.1:{port}"]
+
+
 def redis_answers(url: str) -> bool:
     client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
     try:
@@ -63,8 +69,7 @@ def plan_processes(settings, var_dir: Path, env: dict) -> dict:
         processes[f"{name}-worker"] = worker_command(name)
     processes["scheduler"] = scheduler_command(var_dir / "celerybeat-schedule")
     processes["smtp-sink"] = [str(BIN / "yizhan"), "smtp-sink"]
-    processes["gateway"] = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{settings.gateway_port}",
-                            "--worker-class", "gthread", "--threads", "16", "yizhan.gateway:create_gateway()"]
+    processes["gateway"] = gateway_command(settings.gateway_port)
     return processes
 
 

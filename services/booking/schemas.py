@@ -103,8 +103,8 @@ class BookingListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(
         ["pending_review", "approved", "rejected", "cancelled", "checked_in", "no_show", "completed"]))
     series_id = fields.String()
-    from_ = fields.AwareDateTime(data_key="from")
-    to = fields.AwareDateTime()
+    from_ = StationDateTime(data_key="from")
+    to = StationDateTime()
 
 
 class CancelSchema(Schema):

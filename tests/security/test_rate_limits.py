@@ -30,3 +30,26 @@ def test_reads_cost_less_and_health_checks_are_never_limited(station):
     headers = auth("resident", sub=f"reader-{uuid.uuid4()}")
     assert [client.get("/ticket-types", headers=headers).status_code for _ in range(9)][-1] == 429
     assert all(client.get("/healthz").status_code == 200 for _ in range(20))
+
+
+def test_one_token_written_several_ways_has_one_budget(station):
+    client = limited_app(station, 8)
+    token = auth("resident", sub=f"respeller-{uuid.uuid4()}")["Authorization"].split(" ", 1)[1]
+    spellings = [f"Bearer {token}", f"bearer {token}", f"Bearer  {token}", f"BEARER {token}", f"Bearer {token} "]
+    codes = [client.get("/ticket-types", headers={"Authorization": spellings[i % len(spellings)]}).status_code
+             for i in range(9)]
+    assert codes[:8] == [200] * 8 and codes[8] == 429
+
+
+def test_a_new_token_for_the_same_person_shares_their_budget(station):
+    client = limited_app(station, 8)
+    sub = f"reissuer-{uuid.uuid4()}"
+    codes = [client.get("/ticket-types", headers=auth("resident", sub=sub, ttl=600 + i)).status_code for i in range(9)]
+    assert codes[-1] == 429
+
+
+def test_tokens_that_do_not_verify_are_counted_on_the_address(station):
+    client = limited_app(station, 8)
+    codes = [client.get("/ticket-types", headers={"Authorization": f"Bearer not-a-token-{i}"}).status_code
+             for i in range(9)]
+    assert codes[:8] == [401] * 8 and codes[8] == 429
