@@ -21,6 +21,7 @@ from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask
 
 from shared.errors import HTTP_CODES, HTTP_MESSAGES
+from shared.security_headers import SecurityHeaders
 from shared.settings import SERVICES, load_settings
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,9 @@ def create_gateway(settings=None):
         start_response(f"{response.status} {response.reason}", out)
         return [payload]
 
-    return app
+    # The gateway's own answers (its 404, 413, 502 and the listing at /) carry the
+    # services' security headers too; an API's pass through once, not twice.
+    return SecurityHeaders(app)
 
 
 def upstream_target(rest: str, query: str) -> str:

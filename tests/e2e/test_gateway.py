@@ -104,3 +104,12 @@ def test_a_chunked_body_straight_to_an_api_is_checked_at_the_door_too(station, b
     response = requests.post(f"{station.urls['desk']}/tickets", data=iter([body[:20], body[20:]]), timeout=10,
                              headers={**auth(), "Content-Type": "application/json"})
     assert response.status_code == 422 and response.json()["error"]["code"] == "refused"
+
+
+@pytest.mark.parametrize("path", ["/", "/nowhere", "/booking/healthz", "/booking/venues"])
+def test_every_answer_carries_the_security_headers_once(gateway, path):
+    _, url = gateway
+    response = requests.get(url + path, headers=auth(), timeout=10)
+    for name, value in (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Cache-Control", "no-store")):
+        assert response.raw.headers.getlist(name) == [value], (path, name)
+    assert "Server" not in response.headers or response.headers["Server"] == "yizhan"
