@@ -9,6 +9,11 @@ class PermanentError(Exception):
     """Trying again will not help (bad address, template refused)."""
 
 
+class UnsendableMessage(PermanentError):
+    """The message itself cannot be handed over (it cannot be built, or its content is refused
+    before the provider is asked): it fails alone, and the provider's circuit is not touched."""
+
+
 class Provider:
     name = "provider"
 
