@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from services.notify.domain.templates import find_template, render, sms_segments
+from services.notify.domain.templates import find_template, render, sms_params, sms_segments
 from services.notify.models import Message, MessageStatusChange, OptOut
 from shared import contracts
 from shared.db import utcnow
@@ -55,7 +55,9 @@ def accept_message(session, data: dict, policy, now: datetime | None = None,
     message = Message(
         idempotency_scope=scope, idempotency_key=data["idempotency_key"], channel=channel, recipient=recipient,
         on_behalf_of=data.get("on_behalf_of"),
-        template=data["template"], locale=template.locale, params=data.get("params", {}),
+        template=data["template"], locale=template.locale,
+        # An SMS keeps the values it was sent with: Aliyun and Tencent fill their own templates from them.
+        params=sms_params(data.get("params", {}), policy.sms_param_max_chars) if channel == "sms" else data.get("params", {}),
         subject=texts["subject"][:200] if texts["subject"] else None, body=texts["body"], html_body=texts["html"],
         sms_template_code=template.sms_template_code if channel == "sms" else None,
         segments=sms_segments(texts["body"]) if channel == "sms" else None,

@@ -75,6 +75,11 @@ def shortened(value: str, max_chars: int | None) -> str:
     return value if max_chars is None or len(value) <= max_chars else value[:max(max_chars - 1, 0)] + "…"
 
 
+def sms_params(params: dict, max_chars: int | None) -> dict:
+    """The values an SMS carries, as text, each at most `max_chars` long (the provider's template gets these too)."""
+    return {k: shortened(str(v), max_chars) for k, v in params.items()}
+
+
 def one_line(text: str) -> str:
     """A header value on one line: a line break in a Subject would start a header of its own."""
     return " ".join(text.splitlines())
@@ -99,7 +104,7 @@ def render(template: Template, channel: str, params: dict, sms_param_max_chars: 
                       {"params": problems}, code="template_params")
     values = {k: str(v) for k, v in params.items()}
     if channel == "sms":
-        values = {k: shortened(v, sms_param_max_chars) for k, v in values.items()}
+        values = sms_params(values, sms_param_max_chars)
         return {"body": texts[0].format_map(values), "subject": None, "html": None}
     subject, body = (t.format_map(values) for t in texts)
     subject = one_line(subject)

@@ -30,6 +30,14 @@ def _error(code: str, text: str):
     return TransientError(error) if is_transient(code) else PermanentError(error)
 
 
+def aliyun_number(recipient: str) -> str:
+    """Aliyun's form: 11 digits for the mainland, country code and number (no `+`) elsewhere
+    (SendSms, PhoneNumbers); notify stores E.164."""
+    if recipient.startswith("+86"):
+        return recipient[3:]
+    return recipient.removeprefix("+")
+
+
 class AliyunSmsProvider(Provider):
     name = "aliyun"
 
@@ -58,7 +66,7 @@ class AliyunSmsProvider(Provider):
         template_code = getattr(message, "sms_template_code", None)
         if not template_code:
             raise PermanentError(f"template {message.template!r} has no Aliyun template code (sms_template_code)")
-        request = SendSmsRequest(phone_numbers=message.recipient, sign_name=self.sign_name,
+        request = SendSmsRequest(phone_numbers=aliyun_number(message.recipient), sign_name=self.sign_name,
                                  template_code=template_code, out_id=str(message.id),
                                  template_param=json.dumps(message.params, ensure_ascii=False)
                                  if message.params else None)

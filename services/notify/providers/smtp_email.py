@@ -60,9 +60,9 @@ class SmtpProvider(Provider):
             email.set_content(message.body)
             if message.html_body:
                 email.add_alternative(message.html_body, subtype="html")
-        # The email package raises ValueError for a header it will not write (a line break) and
-        # UnicodeError for text it cannot encode; TypeError/AttributeError for a missing text.
-        except (ValueError, TypeError, AttributeError, email_errors.MessageError) as exc:
+        # The email package raises ValueError for a header it will not write (a line break),
+        # UnicodeError for text it cannot encode, KeyError (no content handler) for a missing text.
+        except (ValueError, TypeError, LookupError, AttributeError, email_errors.MessageError) as exc:
             raise UnsendableMessage(f"cannot build the e-mail: {type(exc).__name__}: {exc}"[:300]) from exc
         return email
 

@@ -66,7 +66,8 @@ class TencentSmsProvider(Provider):
         if not template_id:
             raise PermanentError(f"template {message.template!r} has no Tencent template id (sms_template_code)")
         request = SendSmsRequest()
-        request.PhoneNumberSet = [f"+86{message.recipient}"]
+        # E.164, as Tencent asks; a row stored before numbers were normalised is a mainland number.
+        request.PhoneNumberSet = [message.recipient if message.recipient.startswith("+") else f"+86{message.recipient}"]
         request.SmsSdkAppId = self.app_id
         request.SignName = self.sign_name
         request.TemplateId = template_id

@@ -147,3 +147,9 @@ def test_smsup_pushes_become_inbound_sms_such_as_an_opt_out():
 def test_an_unreadable_push_is_refused(body):
     with pytest.raises(ValueError):
         provider_for("127.0.0.1:9").parse_receipts(body, {}, {})
+
+
+def test_a_number_outside_the_mainland_goes_with_its_country_code_and_no_plus(dysmsapi):
+    dysmsapi.answer(sent_ok())
+    provider_for(dysmsapi.address).send(make_message(recipient="+85261234567"))
+    assert dysmsapi.received[0].query["PhoneNumbers"] == ["85261234567"]
