@@ -43,16 +43,19 @@ def _normalise_recipients(connection) -> None:
         if normal != recipient:
             connection.execute(messages.update().where(messages.c.id == id_).values(recipient=normal))
     opt_outs = sa.table("opt_outs", sa.column("id"), sa.column("channel"), sa.column("recipient"))
-    kept = set()
+    earliest, renamed = {}, {}
     for id_, channel, recipient in connection.execute(sa.select(opt_outs.c.id, opt_outs.c.channel,
                                                                 opt_outs.c.recipient).order_by(opt_outs.c.id)).all():
         normal = _normal(channel, recipient)
-        if (normal, channel) in kept:
-            connection.execute(opt_outs.delete().where(opt_outs.c.id == id_))  # the earlier opt-out stands
+        if (normal, channel) in earliest:
+            # The earlier opt-out stands; removed first, so that renaming never meets a duplicate.
+            connection.execute(opt_outs.delete().where(opt_outs.c.id == id_))
             continue
-        kept.add((normal, channel))
+        earliest[(normal, channel)] = id_
         if normal != recipient:
-            connection.execute(opt_outs.update().where(opt_outs.c.id == id_).values(recipient=normal))
+            renamed[id_] = normal
+    for id_, normal in renamed.items():
+        connection.execute(opt_outs.update().where(opt_outs.c.id == id_).values(recipient=normal))
 
 
 def upgrade() -> None:
