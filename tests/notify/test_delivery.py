@@ -10,9 +10,12 @@ from services.notify.domain.circuit import CircuitBreaker
 from services.notify.domain.delivery import SendLocks, deliver
 from services.notify.models import Message
 from services.notify.policy import NotifyPolicy
+from services.notify.providers import TransientError
 from shared.settings import Settings
 from tests.booking.conftest import station_time
 from tests.conftest import isolated_redis_url
+from tests.notify.providers.fakes import FakeApi
+from tests.notify.providers.test_tencent_sms import SECRET_ID, per_number, tencent_check
 from tests.notify.test_messages import accept
 from tests.processes import free_port
 from yizhan.smtp_sink import MailSink
@@ -77,3 +80,33 @@ def test_a_provider_that_is_down_still_opens_the_circuit(station, redis_server):
         deliver(station.database("notify"), settings, policy, circuit, SendLocks(redis_url, 30), message.id, NOW)
     assert type(failure.value).__name__ == "TransientError"
     assert circuit.state("smtp", NOW) == "open"
+
+
+def test_a_limit_on_one_number_or_a_template_without_a_code_does_not_count_against_the_provider(station, redis_server):
+    """Tencent's local stand-in (a commercial SMS cloud): a per-number limit is retried later and a template
+    Tencent cannot send fails alone; neither is the provider failing, so its circuit stays closed."""
+    tencent = FakeApi(tencent_check).start()
+    try:
+        tencent.answer(per_number("LimitExceeded.PhoneNumberDailyLimit", "单个手机号日下发短信条数超过设定的上限",
+                                  serial_no=""))
+        settings = Settings.from_env({
+            "SMS_PROVIDERS": "tencent", "TENCENT_SECRET_ID": SECRET_ID, "TENCENT_SECRET_KEY": "test-secret-key",
+            "TENCENT_SMS_SDK_APP_ID": "1400006666", "TENCENT_SMS_SIGN_NAME": "驿站",
+            "TENCENT_SMS_ENDPOINT": f"http://{tencent.address}"})
+        redis_url = isolated_redis_url(redis_server.url)
+        policy = NotifyPolicy(circuit_threshold=1, circuit_cooldown_seconds=600)
+        circuit, locks, database = CircuitBreaker(redis_url, policy), SendLocks(redis_url, 30), station.database("notify")
+
+        no_code = accept(station, "2026-03-10 12:00", recipient="13700000301")  # seeded templates carry no code
+        assert deliver(database, settings, policy, circuit, locks, no_code.id, NOW) == "failed"
+        limited = accept(station, "2026-03-10 12:00", recipient="13700000302")
+        with database.transaction() as session:
+            session.get(Message, limited.id).sms_template_code = "SMS_460770154"
+        with pytest.raises(TransientError, match="PhoneNumberDailyLimit"):
+            deliver(database, settings, policy, circuit, locks, limited.id, NOW)
+        assert circuit.state("tencent", NOW) == "closed"
+        with database.reader() as session:
+            assert "no Tencent template id" in session.get(Message, no_code.id).status_reason
+            assert session.get(Message, limited.id).status == "accepted"  # to be retried
+    finally:
+        tencent.stop()

@@ -22,8 +22,8 @@ import redis
 
 from services.notify.domain.messages import ACCEPTED, FAILED, SENDING, SENT, masked, record_status
 from services.notify.models import Message
-from services.notify.providers import (CircuitOpen, PermanentError, TransientError, UnsendableMessage,
-                                       providers_for)
+from services.notify.providers import (CircuitOpen, PermanentError, RecipientLimited, TransientError,
+                                       UnsendableMessage, providers_for)
 
 SKIPPED = "skipped"
 log = logging.getLogger(__name__)
@@ -96,6 +96,9 @@ def _deliver(database, settings, policy, circuit, message_id: int, now: datetime
         except UnsendableMessage as exc:
             # This message's own fault, found before the provider was asked: it fails alone.
             return _finish(database, message_id, FAILED, f"{provider.name}: {exc}")
+        except RecipientLimited as exc:
+            errors.append(f"{provider.name}: {exc}")  # this number, for now: retried, the circuit untouched
+            continue
         except TransientError as exc:
             circuit.failed(provider.name, now)
             errors.append(f"{provider.name}: {exc}")
