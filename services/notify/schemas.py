@@ -32,6 +32,8 @@ class MessageSchema(Schema):
     provider = fields.String(allow_none=True)
     segments = fields.Integer(allow_none=True, metadata={"description": "SMS parts this text costs"})
     urgent = fields.Boolean()
+    on_behalf_of = fields.String(allow_none=True, metadata={"description": "org:<id> when sent for an organisation "
+                                                                          "to someone not its registered contact"})
     send_after = StationDateTime(allow_none=True, metadata={"description": "held for quiet hours until then"})
     created_at = StationDateTime()
     updated_at = StationDateTime()

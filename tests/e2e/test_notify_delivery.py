@@ -154,6 +154,21 @@ def test_a_task_for_anything_but_one_valid_recipient_is_a_dead_letter(notify_sta
     assert response.status_code == 422 and "recipient" in response.json()["error"]["fields"]
 
 
+def test_an_organisation_cannot_aim_more_than_a_few_long_sms_at_one_number(notify_station):
+    """Issue 11 §4: book and cancel with a victim's number as contact, again and again."""
+    victim, cap = "13800000207", NotifyPolicy().on_behalf_daily_cap
+    title = "恭喜您获得免费体检名额请致电四零零八八八八八八八领取" * 8  # 200 characters under the station's name
+    asked = [send(notify_station, "sms", victim, params={**PARAMS, "title": title[:200]}, on_behalf_of="org:2")
+             for _ in range(cap + 3)]
+    assert [m["status"] for m in asked].count("suppressed") == 3
+    for message in asked[:cap]:
+        wait_status(notify_station, message["id"], "sent")
+    assert asked[cap]["on_behalf_of"] == "org:2" and "org:2" in asked[cap]["status_reason"]
+    bodies = [line["body"] for line in sms_to(notify_station, victim)]
+    assert len(bodies) == cap
+    assert all(title[:NotifyPolicy().sms_param_max_chars] not in body and "…" in body for body in bodies)
+
+
 def test_the_daily_cap_suppresses_the_eleventh_sms(notify_station):
     phone = "13800000201"
     sent = [send(notify_station, "sms", phone) for _ in range(10)]
