@@ -48,7 +48,7 @@ class MessageDetailSchema(MessageSchema):
 
 
 class MessageListArgs(PageArgs):
-    recipient = fields.String()
+    recipient = fields.String(validate=validate.Length(1, 254))
     status = fields.String(validate=validate.OneOf(["accepted", "sending", "sent", "delivered", "failed", "suppressed"]))
 
 

@@ -11,13 +11,13 @@ import pytest
 import redis
 
 from services.notify.domain import messages
+from services.notify.domain.circuit import CircuitBreaker
 from services.notify.policy import NotifyPolicy
 from shared import contracts
 from shared.timefmt import STATION_TZ
 from tests.conftest import isolated_redis_url, launched_station
-from tests.processes import wait_until
-from services.notify.domain.circuit import CircuitBreaker
 from tests.e2e.test_dead_letters import wait_for_dead_letter
+from tests.processes import wait_until
 from tests.raw_tasks import post_task
 
 pytestmark = pytest.mark.e2e

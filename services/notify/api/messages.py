@@ -4,6 +4,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from services.notify.context import notify_context
 from services.notify.domain.messages import accept_message, get_message, scope_of
@@ -30,11 +31,22 @@ class Messages(MethodView):
     def post(self, data):
         """Send one SMS or e-mail from a template; the same idempotency key from the same caller
         returns the first message (another caller's key is a key of its own)."""
-        with current_runtime().database.transaction() as session:
-            message, _created = accept_message(session, {**data, "v": CONTRACT_VERSION}, notify_context().policy,
-                                               scope=scope_of(g.principal))
-            message.history
-            return message
+        database, scope = current_runtime().database, scope_of(g.principal)
+        try:
+            with database.transaction() as session:
+                message, _created = accept_message(session, {**data, "v": CONTRACT_VERSION}, notify_context().policy,
+                                                   scope=scope)
+                message.history
+                return message
+        except IntegrityError:
+            # The same caller's same key, accepted a moment ago by another request: that message is the answer.
+            with database.reader() as session:
+                message = session.scalar(select(Message).where(Message.idempotency_scope == scope,
+                                                               Message.idempotency_key == data["idempotency_key"]))
+                if message is None:
+                    raise
+                message.history
+                return message
 
     @requires("staff")
     @blp.arguments(MessageListArgs, location="query")
