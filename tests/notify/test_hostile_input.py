@@ -207,3 +207,13 @@ def test_messages_rows_keep_the_posters_scope(station):
     message = accept(station, "2026-03-10 12:00", recipient="13700000106")
     with station.database("notify").reader() as session:
         assert session.get(Message, message.id).idempotency_scope == messages.TASK_SCOPE
+
+
+def test_a_long_or_odd_subject_still_gets_a_scope_that_fits():
+    from shared.auth import Principal
+
+    assert messages.scope_of(Principal(sub="community-a", role="system")) == "system:community-a"
+    assert messages.scope_of(Principal(sub="7", role="org", org_id=3)) == "org:7:3"
+    for odd in ("x" * 500, "a\x00b", "\ud800"):
+        scope = messages.scope_of(Principal(sub=odd, role="system"))
+        assert len(scope) <= 120 and scope.startswith("system:sha256:")

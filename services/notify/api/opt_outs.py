@@ -20,7 +20,7 @@ class OptOuts(MethodView):
     @blp.arguments(OptOutSchema)
     @blp.response(201, OptOutSchema)
     def post(self, data):
-        """From now on this recipient, in any spelling, gets nothing on this channel; messages to it are `suppressed`."""
+        """From now on this recipient, in any spelling, gets nothing on this channel: messages are `suppressed`."""
         with current_runtime().database.transaction() as session:
             return opt_out(session, data["recipient"], data["channel"], "api")
 

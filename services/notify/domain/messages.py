@@ -3,9 +3,14 @@
 As GOV.UK Notify does, the worker sends only a message still in the state
 that allows sending (`accepted`), so a redelivered task sends nothing twice.
 A message is `suppressed` (never sent) when its recipient opted out, when the
-daily SMS cap is reached, or when quiet hours would hold it past its expiry.
+daily SMS cap is reached, when the organisation it is sent for (`on_behalf_of`)
+reached its own daily cap for that recipient, or when quiet hours would hold it
+past its expiry. Recipients are kept in one normal form (E.164; an address with
+its domain lower-cased), so every cap and opt-out sees each spelling as one.
+An idempotency key belongs to its poster (`idempotency_scope`).
 """
 
+import hashlib
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -27,9 +32,17 @@ COUNTED_FOR_CAP = (ACCEPTED, SENDING, SENT, DELIVERED)
 TASK_SCOPE = "task"
 
 
+SCOPE_MAX_CHARS = 120  # the column's width
+
+
 def scope_of(principal) -> str:
-    """The idempotency scope of an HTTP caller: a key is only ever matched against that caller's own."""
-    return f"{principal.role}:{principal.sub}" + (f":{principal.org_id}" if principal.org_id is not None else "")
+    """The idempotency scope of an HTTP caller: a key is only ever matched against that caller's own.
+
+    Readable (`system:community-a`) when it fits the column; otherwise the role and a SHA-256 of the rest."""
+    scope = f"{principal.role}:{principal.sub}" + (f":{principal.org_id}" if principal.org_id is not None else "")
+    if len(scope) <= SCOPE_MAX_CHARS and scope.isprintable():
+        return scope
+    return f"{principal.role}:sha256:{hashlib.sha256(scope.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 def normal_recipient(channel: str, recipient: str) -> str:
@@ -48,16 +61,16 @@ def accept_message(session, data: dict, policy, now: datetime | None = None,
                                                     Message.idempotency_key == data["idempotency_key"]))
     if existing is not None:
         return existing, False
-    channel = data["channel"]
+    channel, params = data["channel"], data.get("params", {})
     recipient = normal_recipient(channel, data["recipient"])
     template = find_template(session, data["template"], data.get("locale", "zh-CN"))
-    texts = render(template, channel, data.get("params", {}), policy.sms_param_max_chars)
+    texts = render(template, channel, params, policy.sms_param_max_chars)
     message = Message(
         idempotency_scope=scope, idempotency_key=data["idempotency_key"], channel=channel, recipient=recipient,
         on_behalf_of=data.get("on_behalf_of"),
         template=data["template"], locale=template.locale,
         # An SMS keeps the values it was sent with: Aliyun and Tencent fill their own templates from them.
-        params=sms_params(data.get("params", {}), policy.sms_param_max_chars) if channel == "sms" else data.get("params", {}),
+        params=sms_params(params, policy.sms_param_max_chars) if channel == "sms" else params,
         subject=texts["subject"][:200] if texts["subject"] else None, body=texts["body"], html_body=texts["html"],
         sms_template_code=template.sms_template_code if channel == "sms" else None,
         segments=sms_segments(texts["body"]) if channel == "sms" else None,
