@@ -217,3 +217,12 @@ def test_a_long_or_odd_subject_still_gets_a_scope_that_fits():
     for odd in ("x" * 500, "a\x00b", "\ud800"):
         scope = messages.scope_of(Principal(sub=odd, role="system"))
         assert len(scope) <= 120 and scope.startswith("system:sha256:")
+
+
+def test_a_template_stored_before_the_check_is_refused_when_used_not_a_crash(station):
+    with station.database("notify").transaction() as session:
+        session.add(Template(key="stored_hostile", locale="zh-CN", sms_body="【驿站】{title:>100000}"))
+    response = station.client("notify").post("/messages", headers=auth("system"), json={
+        "channel": "sms", "recipient": "13700000107", "template": "stored_hostile", "params": {"title": "x"},
+        "idempotency_key": "stored-hostile-1"})
+    assert response.status_code == 422 and "template" in response.json["error"]["fields"], response.json

@@ -94,6 +94,8 @@ def render(template: Template, channel: str, params: dict, sms_param_max_chars: 
     if not all(texts):
         raise Refused(f"模板 {template.key} 没有{channel}内容 Template {template.key!r} has no {channel} text.",
                       {"channel": [f"template {template.key!r} has no {channel} text"]})
+    for field in TEXTS:  # a template saved before placeholders were checked is refused, not a crash
+        check_template_text(getattr(template, field), "template")
     needed = set().union(*(placeholders(t) for t in texts))
     known = set().union(*(placeholders(getattr(template, f)) for f in TEXTS))
     missing, unknown = sorted(needed - set(params)), sorted(set(params) - known)
