@@ -4,6 +4,9 @@ Every payload is one JSON object with `"v": 1`. docs/tasks.md documents each
 field; a test keeps that document and this module in step.
 """
 
+import re
+
+import phonenumbers
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 CONTRACT_VERSION = 1
@@ -148,15 +151,57 @@ class CreateTicket(KeyedContract):
     details = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
+# An SMS recipient is written with digits, spaces, `+`, `-` and brackets only: phonenumbers
+# would otherwise read `137…;137…` as a number with an extension, and `137…,139…` as the first.
+PHONE_CHARACTERS = re.compile(r"^[0-9+\-() ]{6,30}$")
+
+
+def message_recipient(channel: str, text: str) -> str:
+    """The one form notify stores and compares: E.164 for a mobile (`+8613700000625`), and an
+    e-mail address trimmed with its domain lower-cased; ValueError unless it is one such recipient.
+
+    An address's local part keeps its case: only the receiving host may interpret it (RFC 5321 §2.4)."""
+    text = text.strip()
+    if channel == "sms":
+        if not PHONE_CHARACTERS.match(text):
+            raise ValueError("不是一个手机号 not one mobile number")
+        try:
+            number = phonenumbers.parse(text, "CN")
+        except phonenumbers.NumberParseException:
+            raise ValueError("不是一个手机号 not one mobile number") from None
+        mobile = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in mobile:
+            raise ValueError("不是有效的手机号 not a valid mobile number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    try:
+        validate.Email()(text)
+    except ValidationError:
+        raise ValueError("不是一个电子邮件地址 not one e-mail address") from None
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
 class SendMessage(KeyedContract):
     channel = fields.String(required=True, validate=validate.OneOf(["sms", "email"]))
     recipient = fields.String(required=True, validate=validate.Length(1, 254))
+    # Set by a service sending for an organisation to someone not its registered contact
+    # (`org:<id>`): notify caps what one organisation makes the station send to one recipient.
+    on_behalf_of = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Regexp(r"^org:[1-9][0-9]{0,9}$", error="org:<id>"))
     template = fields.String(required=True, validate=validate.Length(1, 100))
     params = fields.Dict(keys=fields.String(), load_default=dict)
     locale = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
     urgent = fields.Boolean(load_default=False)
     # After this moment the message is pointless: not sent, and not held past it for quiet hours.
     expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+    @validates_schema
+    def one_recipient_for_its_channel(self, data, **_):
+        if data.get("channel") in ("sms", "email") and "recipient" in data:
+            try:
+                message_recipient(data["channel"], data["recipient"])
+            except ValueError as exc:
+                raise ValidationError(str(exc), field_name="recipient") from None
 
 
 class DeliverMessage(Contract):

@@ -33,10 +33,18 @@ class Template(Base):
 
 class Message(Base):
     __tablename__ = "messages"
+    # A key is the poster's own: another caller's repeat of it is a new message (issue 11 §2).
+    __table_args__ = (UniqueConstraint("idempotency_scope", "idempotency_key",
+                                       name="uq_messages_idempotency_scope_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Who posted it: `task` for the notify queue, `<role>:<sub>[:<org_id>]` over HTTP.
+    idempotency_scope: Mapped[str] = mapped_column(String(120))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(10))
+    # Normal form only (shared.contracts.message_recipient): E.164 or the address with its domain lower-cased.
     recipient: Mapped[str] = mapped_column(String(254), index=True)
+    # `org:<id>` when sent for an organisation to someone not its registered contact: capped per day.
+    on_behalf_of: Mapped[str | None] = mapped_column(String(30))
     template: Mapped[str] = mapped_column(String(100))
     locale: Mapped[str] = mapped_column(String(10))
     params: Mapped[dict] = mapped_column(JSON)

@@ -14,6 +14,13 @@ def _clock(text: str) -> time:
 @dataclass(frozen=True)
 class NotifyPolicy:
     sms_daily_cap: int = 10
+    # Messages one organisation may have the station send to one recipient a day, when that
+    # recipient is not its registered contact (a booking's contact is whatever the booker typed).
+    on_behalf_daily_cap: int = 5
+    # An SMS placeholder's value is cut to this many characters (with "…").
+    sms_param_max_chars: int = 30
+    # A template's SMS, each placeholder at sms_param_max_chars, may be this long (5 Chinese SMS).
+    template_sms_max_chars: int = 300
     quiet_start: time = time(22, 0)
     quiet_end: time = time(8, 0)
     sms_max_age_hours: float = 6
@@ -27,6 +34,9 @@ class NotifyPolicy:
 
     ENV = {
         "sms_daily_cap": ("NOTIFY_SMS_DAILY_CAP", int),
+        "on_behalf_daily_cap": ("NOTIFY_ON_BEHALF_DAILY_CAP", int),
+        "sms_param_max_chars": ("NOTIFY_SMS_PARAM_MAX_CHARS", int),
+        "template_sms_max_chars": ("NOTIFY_TEMPLATE_SMS_MAX_CHARS", int),
         "quiet_start": ("NOTIFY_QUIET_START", _clock),
         "quiet_end": ("NOTIFY_QUIET_END", _clock),
         "sms_max_age_hours": ("NOTIFY_SMS_MAX_AGE_HOURS", float),

@@ -32,6 +32,8 @@ class MessageSchema(Schema):
     provider = fields.String(allow_none=True)
     segments = fields.Integer(allow_none=True, metadata={"description": "SMS parts this text costs"})
     urgent = fields.Boolean()
+    on_behalf_of = fields.String(allow_none=True, metadata={"description": "org:<id> when sent for an organisation "
+                                                                          "to someone not its registered contact"})
     send_after = StationDateTime(allow_none=True, metadata={"description": "held for quiet hours until then"})
     created_at = StationDateTime()
     updated_at = StationDateTime()
@@ -46,7 +48,7 @@ class MessageDetailSchema(MessageSchema):
 
 
 class MessageListArgs(PageArgs):
-    recipient = fields.String()
+    recipient = fields.String(validate=validate.Length(1, 254))
     status = fields.String(validate=validate.OneOf(["accepted", "sending", "sent", "delivered", "failed", "suppressed"]))
 
 

@@ -53,7 +53,7 @@ def test_the_contact_is_told_when_received_approved_and_the_day_before(running_s
         assert lifecycle.queue_reminders(session, day_before) >= 1
     wait_for_templates(station, phone, {"booking_received", "booking_approved", "booking_reminder"})
     sms = (station.log_dir / "sms.log").read_text()
-    assert sms.count(f'"to": "{phone}"') == 3
+    assert sms.count(f'"to": "+86{phone}"') == 3  # notify sends to the E.164 form
 
 
 def test_another_system_books_by_task_and_finds_the_outcome_by_its_key(running_station):

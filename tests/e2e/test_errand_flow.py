@@ -38,7 +38,7 @@ def test_an_errand_posted_by_another_system_is_done_and_the_resident_told_each_s
     def texts():
         path = station.log_dir / "sms.log"
         lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-        return [line["body"] for line in lines if line["to"] == phone]
+        return [line["body"] for line in lines if line["to"] == "+86" + phone]  # notify stores E.164
     try:
         bodies = wait_until(lambda: len(texts()) >= 3 and texts(), 30, 0.3, "three SMS to the resident")
     except AssertionError:

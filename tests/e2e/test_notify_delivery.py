@@ -11,10 +11,12 @@ import pytest
 import redis
 
 from services.notify.domain import messages
+from services.notify.domain.circuit import CircuitBreaker
 from services.notify.policy import NotifyPolicy
 from shared import contracts
 from shared.timefmt import STATION_TZ
 from tests.conftest import isolated_redis_url, launched_station
+from tests.e2e.test_dead_letters import wait_for_dead_letter
 from tests.processes import wait_until
 from tests.raw_tasks import post_task
 
@@ -58,8 +60,10 @@ def mails_to(station, address):
 
 
 def sms_to(station, phone):
+    """The SMS the log provider wrote to this number, however `phone` is spelled (notify sends E.164)."""
     path = station.log_dir / "sms.log"
-    return [json.loads(l) for l in path.read_text().splitlines() if json.loads(l)["to"] == phone] if path.exists() else []
+    e164 = contracts.message_recipient("sms", phone)
+    return [json.loads(l) for l in path.read_text().splitlines() if json.loads(l)["to"] == e164] if path.exists() else []
 
 
 def test_the_same_idempotency_key_twice_sends_once(notify_station):
@@ -100,6 +104,69 @@ def test_a_provider_failing_for_a_while_is_retried_and_then_succeeds(notify_stat
     retries = sum("retrying" in (h["detail"] or "") for h in sent["history"])
     assert len(mails_to(notify_station, "retry@example.org")) == 1
     print(f"injected: SMTP refusing with 421; counted: {retries} retried attempt(s), 1 e-mail received")
+
+
+def test_emails_whose_subject_holds_a_line_break_never_hold_up_the_others(notify_station):
+    """Issue 11 §3: such a title made building the Subject raise, which counted against SMTP's
+    circuit, so five of them opened it and every e-mail of the station waited out the cooldown."""
+    title = "党课\r\nBcc: everyone@example.org"
+    bad = [send(notify_station, "email", f"crlf-{n}@example.org", params={**PARAMS, "title": title})
+           for n in range(NotifyPolicy().circuit_threshold)]
+
+    def tried(message_id):
+        shown = status_of(notify_station, message_id)
+        return shown["status"] in ("sent", "failed") or any("retrying" in (h["detail"] or "") for h in shown["history"])
+    wait_until(lambda: all(tried(m["id"]) for m in bad), 30, 0.2, "each line-break e-mail tried once")
+    normal = send(notify_station, "email", "after-crlf@example.org")
+    wait_status(notify_station, normal["id"], "sent", timeout=30)  # the cooldown (60 s) would outlast this
+    assert CircuitBreaker(notify_station.env["REDIS_URL"], NotifyPolicy()).state("smtp", datetime.now(STATION_TZ)) == "closed"
+    for message in bad:
+        wait_status(notify_station, message["id"], "sent")
+    subjects = [m["Subject"] for n in range(len(bad)) for m in mails_to(notify_station, f"crlf-{n}@example.org")]
+    assert len(subjects) == len(bad) and all("\n" not in s and "\r" not in s for s in subjects)
+    assert not [m for m in notify_station.smtp.received if m["Bcc"]]
+
+
+def test_ten_spellings_of_one_mobile_get_ten_sms_and_the_eleventh_is_suppressed(notify_station):
+    spellings = ["13800000206", "+8613800000206", "008613800000206", "138-0000-0206", "138 0000 0206",
+                 "+86 138 0000 0206", "(138) 0000 0206", "+86-138-0000-0206", "86 13800000206", " 13800000206 "]
+    sent = [send(notify_station, "sms", spelling) for spelling in spellings]
+    assert {m["recipient"] for m in sent} == {"+8613800000206"}
+    eleventh = send(notify_station, "sms", "0086-138-0000-0206")
+    assert eleventh["status"] == "suppressed" and "daily cap" in eleventh["status_reason"]
+    for message in sent:
+        wait_status(notify_station, message["id"], "sent")
+    assert len(sms_to(notify_station, "13800000206")) == 10
+
+
+@pytest.mark.parametrize("recipient", ["hello", "<script>", "13800000000,13900000000"])
+def test_a_task_for_anything_but_one_valid_recipient_is_a_dead_letter(notify_station, recipient):
+    client = redis.Redis.from_url(notify_station.env["REDIS_URL"])
+    task_id = post_task(client, contracts.SEND_MESSAGE, {
+        "v": 1, "idempotency_key": f"bad-{uuid.uuid4()}", "channel": "sms", "recipient": recipient,
+        "template": "booking_approved", "params": PARAMS})
+    client.close()
+    letter = wait_for_dead_letter(notify_station, "notify", task_id)
+    assert letter.reason.startswith("contract:") and "recipient" in letter.reason
+    response = notify_station.http("notify", "POST", "/messages", role="system", json={
+        "channel": "sms", "recipient": recipient, "template": "booking_approved", "params": PARAMS,
+        "idempotency_key": f"bad-{uuid.uuid4()}"})
+    assert response.status_code == 422 and "recipient" in response.json()["error"]["fields"]
+
+
+def test_an_organisation_cannot_aim_more_than_a_few_long_sms_at_one_number(notify_station):
+    """Issue 11 §4: book and cancel with a victim's number as contact, again and again."""
+    victim, cap = "13800000207", NotifyPolicy().on_behalf_daily_cap
+    title = "恭喜您获得免费体检名额请致电四零零八八八八八八八领取" * 8  # 200 characters under the station's name
+    asked = [send(notify_station, "sms", victim, params={**PARAMS, "title": title[:200]}, on_behalf_of="org:2")
+             for _ in range(cap + 3)]
+    assert [m["status"] for m in asked].count("suppressed") == 3
+    for message in asked[:cap]:
+        wait_status(notify_station, message["id"], "sent")
+    assert asked[cap]["on_behalf_of"] == "org:2" and "org:2" in asked[cap]["status_reason"]
+    bodies = [line["body"] for line in sms_to(notify_station, victim)]
+    assert len(bodies) == cap
+    assert all(title[:NotifyPolicy().sms_param_max_chars] not in body and "…" in body for body in bodies)
 
 
 def test_the_daily_cap_suppresses_the_eleventh_sms(notify_station):

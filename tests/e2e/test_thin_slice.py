@@ -69,7 +69,7 @@ def test_an_approved_booking_reaches_the_booker_by_sms_and_email(running_station
     assert {m["provider"] for m in slice_["email"]["items"]} == {"smtp"}
 
     sms_lines = [json.loads(line) for line in (station.log_dir / "sms.log").read_text().splitlines()]
-    assert any(line["to"] == "13800000011" and "已通过审核" in line["body"] for line in sms_lines)
+    assert any(line["to"] == "+8613800000011" and "已通过审核" in line["body"] for line in sms_lines)
     def subjects():
         return {str(m["Subject"]) for m in station.smtp.received if m["To"] == "slice@example.org"}
     # The request's own e-mail went out first, unless a retry held it back: wait for both.

@@ -117,7 +117,7 @@ def test_an_opted_out_number_receives_nothing(station):
     assert message.status == "suppressed" and "opted out" in message.status_reason
     assert deliveries_queued(station, message.id) == []
     listed = client.get("/opt-outs", headers=auth("staff")).json["items"]
-    assert "13800000107" in [o["recipient"] for o in listed]
+    assert "+8613800000107" in [o["recipient"] for o in listed]  # stored in E.164
 
 
 def test_a_receipt_moves_sent_to_delivered_and_a_final_status_never_changes(station):
@@ -143,7 +143,7 @@ def test_bodies_are_purged_after_the_retention_period_and_the_metadata_stays(sta
     with station.database("notify").transaction() as session:
         assert messages.purge_bodies(session, station_time("2026-02-10 12:00"), POLICY) >= 1
     shown = station.client("notify").get(f"/messages/{old.id}", headers=auth("staff")).json
-    assert shown["body"] is None and shown["purged_at"] and shown["recipient"] == "13800000109"
+    assert shown["body"] is None and shown["purged_at"] and shown["recipient"] == "+8613800000109"
     assert shown["template"] == "booking_approved" and shown["status"] == "sent"
 
 

@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from services.notify.providers import PermanentError, TransientError
+from services.notify.providers import PermanentError, TransientError, UnsendableMessage
 from services.notify.providers.smtp_email import SmtpProvider
 from shared.settings import Settings
 from tests.processes import free_port, refused_port
@@ -96,3 +96,19 @@ def test_a_wrong_password_is_not_worth_retrying(certificate):
 def test_an_smtp_server_that_is_down_is_a_transient_failure(certificate):
     with refused_port() as port, pytest.raises(TransientError):
         provider(port, "starttls", certificate).send(message(10))
+
+
+def test_a_line_break_in_a_header_is_taken_out_and_a_message_that_cannot_be_built_is_unsendable(certificate):
+    controller, sink, port = start(certificate, "starttls")
+    smtp = provider(port, "starttls", certificate)
+    try:
+        crlf = SimpleNamespace(id=11, recipient="r11@example.org", subject="党课\r\nBcc: all@example.org",
+                               body="你好", html_body=None)
+        smtp.send(crlf)
+        assert str(sink.received[-1]["Subject"]) == "党课 Bcc: all@example.org" and sink.received[-1]["Bcc"] is None
+        with pytest.raises(UnsendableMessage):
+            smtp.send(SimpleNamespace(id=12, recipient="r12@example.org", subject="s", body="\ud800", html_body=None))
+        assert len(sink.received) == 1
+    finally:
+        smtp._drop_connection()
+        controller.stop()

@@ -9,8 +9,6 @@ from services.notify.models import OptOut
 from services.notify.schemas import OptOutPage, OptOutSchema
 from shared.auth import requires
 from shared.http_schemas import PageArgs, paginate
-from shared.personal_data import mainland_mobile
-from shared.errors import Refused
 from shared.service_app import current_runtime
 
 blp = Blueprint("opt_outs", __name__, url_prefix="/opt-outs", description="退订 Opt-outs")
@@ -22,15 +20,9 @@ class OptOuts(MethodView):
     @blp.arguments(OptOutSchema)
     @blp.response(201, OptOutSchema)
     def post(self, data):
-        """From now on this recipient gets nothing on this channel; messages to it are `suppressed`."""
-        recipient = data["recipient"]
-        if data["channel"] == "sms":
-            try:
-                recipient = mainland_mobile(recipient)
-            except ValueError as exc:
-                raise Refused(str(exc), {"recipient": [str(exc)]}) from None
+        """From now on this recipient, in any spelling, gets nothing on this channel: messages are `suppressed`."""
         with current_runtime().database.transaction() as session:
-            return opt_out(session, recipient, data["channel"], "api")
+            return opt_out(session, data["recipient"], data["channel"], "api")
 
     @requires("staff")
     @blp.arguments(PageArgs, location="query")

@@ -33,6 +33,15 @@ def _authorised() -> None:
         raise Forbidden("receipts need a system token")
 
 
+def _opted_out(session, phone: str, provider: str) -> bool:
+    """Opt the sender out; False when the provider's `from` is not a mobile number we could ever text."""
+    try:
+        opt_out(session, phone, "sms", f"inbound:{provider}")  # refused before it writes anything
+    except Refused:
+        return False
+    return True
+
+
 @blp.route("/<provider>")
 class Receipts(MethodView):
     @blp.response(200, ReceiptResultSchema)
@@ -55,8 +64,7 @@ class Receipts(MethodView):
             for reference, status, detail in receipts:
                 applied += apply_receipt(session, provider, reference, status, detail) is not None
             for phone, text in inbound:
-                if text.strip().upper() in OPT_OUT_WORDS:
-                    opt_out(session, phone, "sms", f"inbound:{provider}")
+                if text.strip().upper() in OPT_OUT_WORDS and _opted_out(session, phone, provider):
                     opt_outs += 1
         # Aliyun reads `code` (a number) and Tencent reads `result` == 0 as "received, do not push again".
         return {"receipts": len(receipts), "applied": applied, "opt_outs": opt_outs,

@@ -4,7 +4,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from services.notify.domain.templates import TEXTS, check_template_text
+from services.notify.context import notify_context
+from services.notify.domain.templates import TEXTS, check_sms_length, check_template_text
 from services.notify.models import Template
 from services.notify.schemas import TemplatePage, TemplateSchema, TemplateUpdateSchema
 from shared.auth import requires
@@ -30,9 +31,13 @@ class TemplateByKey(MethodView):
     @blp.arguments(TemplateUpdateSchema)
     @blp.response(200, TemplateSchema)
     def put(self, data, key):
-        """Create or replace the template `key` in one locale (`zh-CN` by default)."""
+        """Create or replace the template `key` in one locale (`zh-CN` by default).
+
+        Placeholders are plain `{name}` only; the SMS text, each placeholder at its longest
+        (NOTIFY_SMS_PARAM_MAX_CHARS Chinese characters), may be NOTIFY_TEMPLATE_SMS_MAX_CHARS long."""
         for field in TEXTS:
             check_template_text(data.get(field), field)
+        check_sms_length(data.get("sms_body"), notify_context().policy)
         with current_runtime().database.transaction() as session:
             template = session.scalar(select(Template).where(Template.key == key, Template.locale == data["locale"]))
             template = template or Template(key=key, locale=data["locale"])

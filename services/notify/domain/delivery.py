@@ -9,7 +9,9 @@ instant between the provider's acceptance and the commit of `sent`.
 A provider whose circuit is open is skipped; a transient failure moves on to
 the next provider; when every provider failed transiently the message goes back
 to `accepted` and the task retries with backoff; a permanent failure, or a
-message past its maximum age, ends `failed`.
+message past its maximum age, ends `failed`. A message that cannot be built
+(a header it cannot hold, text it cannot encode) fails alone: the circuit
+counts only what the provider does, so one bad message never holds up the rest.
 """
 
 import logging
@@ -18,9 +20,10 @@ from datetime import datetime, timedelta
 
 import redis
 
-from services.notify.domain.messages import ACCEPTED, FAILED, SENDING, SENT, record_status
+from services.notify.domain.messages import ACCEPTED, FAILED, SENDING, SENT, masked, record_status
 from services.notify.models import Message
-from services.notify.providers import CircuitOpen, PermanentError, TransientError, providers_for
+from services.notify.providers import (CircuitOpen, PermanentError, RecipientLimited, TransientError,
+                                       UnsendableMessage, providers_for)
 
 SKIPPED = "skipped"
 log = logging.getLogger(__name__)
@@ -75,9 +78,9 @@ def deliver(database, settings, policy, circuit, locks: SendLocks, message_id: i
 def _deliver(database, settings, policy, circuit, message_id: int, now: datetime) -> str:
     providers = providers_for_message(database, settings, message_id)
     # Ask each circuit once: a half-open circuit grants its one probe to this call.
-    allowed = [p for p in providers if circuit.allows(p.name)]
+    allowed = [p for p in providers if circuit.allows(p.name, now)]
     if providers and not allowed:
-        wait = min(circuit.seconds_until_probe(p.name) for p in providers)
+        wait = min(circuit.seconds_until_probe(p.name, now) for p in providers)
         raise CircuitOpen("every provider's circuit is open", wait)
     with database.transaction() as session:
         message = claim_for_sending(session, message_id, now)
@@ -90,21 +93,27 @@ def _deliver(database, settings, policy, circuit, message_id: int, now: datetime
     for provider in allowed:
         try:
             reference = provider.send(message)
+        except UnsendableMessage as exc:
+            # This message's own fault, found before the provider was asked: it fails alone.
+            return _finish(database, message_id, FAILED, f"{provider.name}: {exc}")
+        except RecipientLimited as exc:
+            errors.append(f"{provider.name}: {exc}")  # this number, for now: retried, the circuit untouched
+            continue
         except TransientError as exc:
-            circuit.failed(provider.name)
+            circuit.failed(provider.name, now)
             errors.append(f"{provider.name}: {exc}")
             continue
         except PermanentError as exc:
             circuit.succeeded(provider.name)  # the provider answered; the message is the problem
             return _finish(database, message_id, FAILED, f"{provider.name}: {exc}")
-        except Exception as exc:  # a provider's bug or a surprise: never lose the message over it
+        except Exception as exc:
+            # A provider's bug or a surprise: retried like a transient failure, so the message is not
+            # lost, but not counted against the provider's circuit, so one odd message cannot open it.
             log.exception("provider %s failed unexpectedly", provider.name)
-            circuit.failed(provider.name)
             errors.append(f"{provider.name}: {type(exc).__name__}")
             continue
         circuit.succeeded(provider.name)
-        # The log's formatter masks the number (shared/logs.py): operators see 138****5678.
-        log.info("message %s to %s handed to %s", message_id, message.recipient, provider.name)
+        log.info("message %s to %s handed to %s", message_id, masked(message.recipient), provider.name)
         return _finish(database, message_id, SENT, f"handed to {provider.name}", provider.name, reference)
     error = "; ".join(errors) or "no provider configured"
     with database.transaction() as session:

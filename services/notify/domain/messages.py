@@ -3,18 +3,23 @@
 As GOV.UK Notify does, the worker sends only a message still in the state
 that allows sending (`accepted`), so a redelivered task sends nothing twice.
 A message is `suppressed` (never sent) when its recipient opted out, when the
-daily SMS cap is reached, or when quiet hours would hold it past its expiry.
+daily SMS cap is reached, when the organisation it is sent for (`on_behalf_of`)
+reached its own daily cap for that recipient, or when quiet hours would hold it
+past its expiry. Recipients are kept in one normal form (E.164; an address with
+its domain lower-cased), so every cap and opt-out sees each spelling as one.
+An idempotency key belongs to its poster (`idempotency_scope`).
 """
 
+import hashlib
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from services.notify.domain.templates import find_template, render, sms_segments
+from services.notify.domain.templates import find_template, render, sms_params, sms_segments
 from services.notify.models import Message, MessageStatusChange, OptOut
 from shared import contracts
 from shared.db import utcnow
-from shared.errors import NotFound
+from shared.errors import NotFound, Refused
 from shared.outbox import enqueue
 from shared.timefmt import STATION_TZ, to_station_time
 
@@ -23,20 +28,52 @@ FINAL_STATUSES = (DELIVERED, FAILED, SUPPRESSED)
 COUNTED_FOR_CAP = (ACCEPTED, SENDING, SENT, DELIVERED)
 
 
-def accept_message(session, data: dict, policy, now: datetime | None = None) -> tuple[Message, bool]:
-    """(message, created): the first message for this key, rendered, checked, and queued or held."""
+# Whoever posts on the `notify` Redis list: tasks return nothing to their poster, so one scope is enough.
+TASK_SCOPE = "task"
+
+
+SCOPE_MAX_CHARS = 120  # the column's width
+
+
+def scope_of(principal) -> str:
+    """The idempotency scope of an HTTP caller: a key is only ever matched against that caller's own.
+
+    Readable (`system:community-a`) when it fits the column; otherwise the role and a SHA-256 of the rest."""
+    scope = f"{principal.role}:{principal.sub}" + (f":{principal.org_id}" if principal.org_id is not None else "")
+    if len(scope) <= SCOPE_MAX_CHARS and scope.isprintable():
+        return scope
+    return f"{principal.role}:sha256:{hashlib.sha256(scope.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+def normal_recipient(channel: str, recipient: str) -> str:
+    """The stored form, or Refused naming `recipient` (a payload not checked by the contract)."""
+    try:
+        return contracts.message_recipient(channel, recipient)
+    except ValueError as exc:
+        raise Refused(f"收件人无效 recipient: {exc}", {"recipient": [str(exc)]}) from None
+
+
+def accept_message(session, data: dict, policy, now: datetime | None = None,
+                   scope: str = TASK_SCOPE) -> tuple[Message, bool]:
+    """(message, created): the first message for this key from this scope, rendered, checked, and queued or held."""
     now = now or utcnow()
-    existing = session.scalar(select(Message).where(Message.idempotency_key == data["idempotency_key"]))
+    existing = session.scalar(select(Message).where(Message.idempotency_scope == scope,
+                                                    Message.idempotency_key == data["idempotency_key"]))
     if existing is not None:
         return existing, False
+    channel, params = data["channel"], data.get("params", {})
+    recipient = normal_recipient(channel, data["recipient"])
     template = find_template(session, data["template"], data.get("locale", "zh-CN"))
-    texts = render(template, data["channel"], data.get("params", {}))
+    texts = render(template, channel, params, policy.sms_param_max_chars)
     message = Message(
-        idempotency_key=data["idempotency_key"], channel=data["channel"], recipient=data["recipient"],
-        template=data["template"], locale=template.locale, params=data.get("params", {}),
-        subject=texts["subject"], body=texts["body"], html_body=texts["html"],
-        sms_template_code=template.sms_template_code if data["channel"] == "sms" else None,
-        segments=sms_segments(texts["body"]) if data["channel"] == "sms" else None,
+        idempotency_scope=scope, idempotency_key=data["idempotency_key"], channel=channel, recipient=recipient,
+        on_behalf_of=data.get("on_behalf_of"),
+        template=data["template"], locale=template.locale,
+        # An SMS keeps the values it was sent with: Aliyun and Tencent fill their own templates from them.
+        params=sms_params(params, policy.sms_param_max_chars) if channel == "sms" else params,
+        subject=texts["subject"][:200] if texts["subject"] else None, body=texts["body"], html_body=texts["html"],
+        sms_template_code=template.sms_template_code if channel == "sms" else None,
+        segments=sms_segments(texts["body"]) if channel == "sms" else None,
         urgent=data.get("urgent", False), expires_at=data.get("expires_at"), status=ACCEPTED,
         created_at=now, updated_at=now,
     )
@@ -56,19 +93,28 @@ def _suppression(session, message: Message, policy, now: datetime) -> str | None
     if session.scalar(select(OptOut.id).where(OptOut.recipient == message.recipient,
                                               OptOut.channel == message.channel)):
         return "opted out 已退订"
+    day_start = datetime.combine(to_station_time(now).date(), time(0), tzinfo=STATION_TZ)
+    if message.on_behalf_of:
+        for_them = _counted_today(session, message, day_start, Message.on_behalf_of == message.on_behalf_of)
+        if for_them >= policy.on_behalf_daily_cap:
+            return (f"cap of {policy.on_behalf_daily_cap} messages a day from {message.on_behalf_of} to one recipient "
+                    "reached 已达该组织每日发送上限")
     if message.channel != "sms":
         return None
-    day_start = datetime.combine(to_station_time(now).date(), time(0), tzinfo=STATION_TZ)
-    today = session.scalar(select(func.count(Message.id)).where(
-        Message.recipient == message.recipient, Message.channel == "sms", Message.id != message.id,
-        Message.status.in_(COUNTED_FOR_CAP), Message.created_at >= day_start))
-    if today >= policy.sms_daily_cap:
+    if _counted_today(session, message, day_start) >= policy.sms_daily_cap:
         return f"daily cap of {policy.sms_daily_cap} SMS reached 已达每日短信上限"
     if not message.urgent and in_quiet_hours(now, policy):
         message.send_after = end_of_quiet_hours(now, policy)
         if message.expires_at is not None and message.send_after > message.expires_at:
             return "quiet hours last past its expiry 免打扰时段后已过期"
     return None
+
+
+def _counted_today(session, message: Message, day_start: datetime, *conditions) -> int:
+    """Other messages to this recipient on this channel since the station's midnight that count towards a cap."""
+    return session.scalar(select(func.count(Message.id)).where(
+        Message.recipient == message.recipient, Message.channel == message.channel, Message.id != message.id,
+        Message.status.in_(COUNTED_FOR_CAP), Message.created_at >= day_start, *conditions))
 
 
 def in_quiet_hours(moment: datetime, policy) -> bool:
@@ -125,6 +171,8 @@ def requeue_stuck(session, policy, now=None) -> int:
 
 
 def opt_out(session, recipient: str, channel: str, source: str) -> OptOut:
+    """Refused unless `recipient` is one valid recipient for the channel; stored in its normal form."""
+    recipient = normal_recipient(channel, recipient)
     existing = session.scalar(select(OptOut).where(OptOut.recipient == recipient, OptOut.channel == channel))
     if existing is not None:
         return existing
@@ -156,8 +204,16 @@ def purge_bodies(session, now: datetime, policy) -> int:
     return len(old)
 
 
-def get_message(session, message_id: int) -> Message:
+def masked(recipient: str) -> str:
+    """For logs: `+8613800000201` → `+86138****0201`, `alice@example.org` → `a***@example.org`."""
+    if "@" in recipient:
+        return recipient[:1] + "***@" + recipient.rpartition("@")[2]
+    return recipient[:-8] + "****" + recipient[-4:]
+
+
+def get_message(session, message_id: int, only_scope: str | None = None) -> Message:
+    """The message; NotFound also when `only_scope` is given and someone else posted it."""
     message = session.get(Message, message_id)
-    if message is None:
+    if message is None or (only_scope is not None and message.idempotency_scope != only_scope):
         raise NotFound(f"没有这条消息 No message {message_id}.")
     return message

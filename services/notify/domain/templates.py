@@ -25,14 +25,37 @@ def placeholders(text: str | None) -> set[str]:
 
 
 def check_template_text(text: str | None, field: str) -> None:
-    """Only plain named placeholders: `{venue}`, never `{0}`, `{a.b}` or `{a[0]}`."""
+    """Only plain named placeholders: `{venue}`, never `{0}`, `{a.b}`, `{a[0]}`, `{a!r}` or `{a:>9}`.
+
+    str.format would otherwise obey the template: `{x:>100000}` pads to 100,000 characters,
+    `{x:d}` fails for every text value, `{x.y}` reaches into attributes."""
     try:
-        names = placeholders(text)
+        parts = list(string.Formatter().parse(text or ""))
     except ValueError as exc:
         raise Refused(f"模板格式有误 {field}: {exc}", {field: [str(exc)]}) from None
-    bad = sorted(n for n in names if not n.isidentifier())
+    bad = sorted({"{" + name + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}"
+                  for _, name, spec, conversion in parts
+                  if name is not None and (not name.isidentifier() or spec or conversion)})
     if bad:
-        raise Refused(f"占位符须为名称 {field}: placeholders must be names, not {bad}", {field: [f"bad placeholders {bad}"]})
+        raise Refused(f"占位符只能是 {{名称}} {field}: placeholders must be plain {{name}}, not {bad}",
+                      {field: [f"bad placeholders {bad}"]})
+
+
+def longest_sms(sms_body: str, param_max_chars: int) -> str:
+    """The template's SMS with every placeholder at its longest (the rendering cap), in Chinese characters:
+    the text that costs the most segments."""
+    return sms_body.format_map({name: "驿" * param_max_chars for name in placeholders(sms_body)})
+
+
+def check_sms_length(sms_body: str | None, policy) -> None:
+    """Refuse a template whose SMS, filled to the brim, is longer than NOTIFY_TEMPLATE_SMS_MAX_CHARS."""
+    if not sms_body:
+        return
+    longest = longest_sms(sms_body, policy.sms_param_max_chars)
+    if len(longest) > policy.template_sms_max_chars:
+        problem = (f"{len(longest)} characters ({sms_segments(longest)} SMS) with each placeholder at "
+                   f"{policy.sms_param_max_chars} characters; at most {policy.template_sms_max_chars}")
+        raise Refused(f"短信模板过长 The SMS text is too long: {problem}.", {"sms_body": [problem]})
 
 
 def sms_segments(text: str) -> int:
@@ -48,12 +71,31 @@ def find_template(session, key: str, locale: str) -> Template:
     return template
 
 
-def render(template: Template, channel: str, params: dict) -> dict:
-    """The message's texts for the channel: {"body", "subject", "html"}; refused unless params fit exactly."""
+def shortened(value: str, max_chars: int | None) -> str:
+    return value if max_chars is None or len(value) <= max_chars else value[:max(max_chars - 1, 0)] + "…"
+
+
+def sms_params(params: dict, max_chars: int | None) -> dict:
+    """The values an SMS carries, as text, each at most `max_chars` long (the provider's template gets these too)."""
+    return {k: shortened(str(v), max_chars) for k, v in params.items()}
+
+
+def one_line(text: str) -> str:
+    """A header value on one line: a line break in a Subject would start a header of its own."""
+    return " ".join(text.splitlines())
+
+
+def render(template: Template, channel: str, params: dict, sms_param_max_chars: int | None = None) -> dict:
+    """The message's texts for the channel: {"body", "subject", "html"}; refused unless params fit exactly.
+
+    In an SMS each value is cut to `sms_param_max_chars` (with an ellipsis): a booker's free text
+    must not fill a text that goes out under the station's signature."""
     texts = [template.sms_body] if channel == "sms" else [template.email_subject, template.email_body]
     if not all(texts):
         raise Refused(f"模板 {template.key} 没有{channel}内容 Template {template.key!r} has no {channel} text.",
                       {"channel": [f"template {template.key!r} has no {channel} text"]})
+    for field in TEXTS:  # a template saved before placeholders were checked is refused, not a crash
+        check_template_text(getattr(template, field), "template")
     needed = set().union(*(placeholders(t) for t in texts))
     known = set().union(*(placeholders(getattr(template, f)) for f in TEXTS))
     missing, unknown = sorted(needed - set(params)), sorted(set(params) - known)
@@ -64,8 +106,10 @@ def render(template: Template, channel: str, params: dict) -> dict:
                       {"params": problems}, code="template_params")
     values = {k: str(v) for k, v in params.items()}
     if channel == "sms":
+        values = sms_params(values, sms_param_max_chars)
         return {"body": texts[0].format_map(values), "subject": None, "html": None}
     subject, body = (t.format_map(values) for t in texts)
+    subject = one_line(subject)
     if template.email_html:
         page = template.email_html.format_map({k: html.escape(v) for k, v in values.items()})
     else:

@@ -4,7 +4,8 @@ Chosen per channel by configuration (SMS_PROVIDERS; e-mail is SMTP).
 """
 
 from services.notify.providers.aliyun_sms import AliyunSmsProvider
-from services.notify.providers.base import CircuitOpen, PermanentError, Provider, TransientError
+from services.notify.providers.base import (CircuitOpen, PermanentError, Provider, RecipientLimited, TransientError,
+                                            UnsendableMessage)
 from services.notify.providers.http_sms import HttpSmsProvider
 from services.notify.providers.log_sms import LogSmsProvider
 from services.notify.providers.smtp_email import SmtpProvider
@@ -13,7 +14,8 @@ from services.notify.providers.tencent_sms import TencentSmsProvider
 # aliyun and tencent import their SDKs (the `aliyun` / `tencent` extras) only when constructed.
 SMS_PROVIDERS = {p.name: p for p in (LogSmsProvider, HttpSmsProvider, AliyunSmsProvider, TencentSmsProvider)}
 
-__all__ = ["CircuitOpen", "PermanentError", "Provider", "TransientError", "providers_for"]
+__all__ = ["CircuitOpen", "PermanentError", "Provider", "RecipientLimited", "TransientError", "UnsendableMessage",
+           "providers_for"]
 
 
 def providers_for(settings, channel: str) -> list[Provider]:

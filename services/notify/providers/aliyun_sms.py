@@ -8,7 +8,7 @@ which the SmsReport push echoes as `biz_id`; our message id travels as OutId (`o
 import json
 from urllib.parse import urlsplit
 
-from services.notify.providers.base import PermanentError, Provider, TransientError
+from services.notify.providers.base import PermanentError, Provider, RecipientLimited, TransientError, UnsendableMessage
 from services.notify.providers.receipts import DELIVERED, FAILED, json_items, mainland_mobile, read_json
 from shared.settings import ConfigurationError
 
@@ -27,7 +27,17 @@ def is_transient(code: str) -> bool:
 
 def _error(code: str, text: str):
     error = f"Aliyun SMS {code}: {text}"
+    if code == "isv.BUSINESS_LIMIT_CONTROL":  # flow control on this one number (minute, hour or day)
+        return RecipientLimited(error)
     return TransientError(error) if is_transient(code) else PermanentError(error)
+
+
+def aliyun_number(recipient: str) -> str:
+    """Aliyun's form: 11 digits for the mainland, country code and number (no `+`) elsewhere
+    (SendSms, PhoneNumbers); notify stores E.164."""
+    if recipient.startswith("+86"):
+        return recipient[3:]
+    return recipient.removeprefix("+")
 
 
 class AliyunSmsProvider(Provider):
@@ -57,8 +67,8 @@ class AliyunSmsProvider(Provider):
 
         template_code = getattr(message, "sms_template_code", None)
         if not template_code:
-            raise PermanentError(f"template {message.template!r} has no Aliyun template code (sms_template_code)")
-        request = SendSmsRequest(phone_numbers=message.recipient, sign_name=self.sign_name,
+            raise UnsendableMessage(f"template {message.template!r} has no Aliyun template code (sms_template_code)")
+        request = SendSmsRequest(phone_numbers=aliyun_number(message.recipient), sign_name=self.sign_name,
                                  template_code=template_code, out_id=str(message.id),
                                  template_param=json.dumps(message.params, ensure_ascii=False)
                                  if message.params else None)

@@ -9,6 +9,16 @@ class PermanentError(Exception):
     """Trying again will not help (bad address, template refused)."""
 
 
+class RecipientLimited(TransientError):
+    """The provider limits this one recipient for now (a per-number flow control): worth trying
+    later, but no sign that the provider is failing, so it does not count against its circuit."""
+
+
+class UnsendableMessage(PermanentError):
+    """The message itself cannot be handed over (it cannot be built, or its content is refused
+    before the provider is asked): it fails alone, and the provider's circuit is not touched."""
+
+
 class Provider:
     name = "provider"
 

@@ -2,10 +2,12 @@
 
 import smtplib
 import ssl
+from email import errors as email_errors
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from services.notify.providers.base import PermanentError, Provider, TransientError
+from services.notify.domain.templates import one_line
+from services.notify.providers.base import PermanentError, Provider, TransientError, UnsendableMessage
 
 _connections: dict = {}
 
@@ -47,19 +49,33 @@ class SmtpProvider(Provider):
             except OSError:
                 pass
 
+    def build(self, message) -> EmailMessage:
+        """The e-mail; UnsendableMessage when this message cannot be one (nothing to do with the server)."""
+        try:
+            email = EmailMessage()
+            email["From"] = self.settings.mail_from
+            email["To"] = one_line(message.recipient)
+            email["Subject"] = one_line(message.subject or "")
+            email["Message-ID"] = make_msgid(idstring=f"yizhan-{message.id}")
+            email.set_content(message.body)
+            if message.html_body:
+                email.add_alternative(message.html_body, subtype="html")
+        # The email package raises ValueError for a header it will not write (a line break),
+        # UnicodeError for text it cannot encode, KeyError (no content handler) for a missing text.
+        except (ValueError, TypeError, LookupError, AttributeError, email_errors.MessageError) as exc:
+            raise UnsendableMessage(f"cannot build the e-mail: {type(exc).__name__}: {exc}"[:300]) from exc
+        return email
+
     def send(self, message) -> str:
-        email = EmailMessage()
-        email["From"] = self.settings.mail_from
-        email["To"] = message.recipient
-        email["Subject"] = message.subject
-        email["Message-ID"] = reference = make_msgid(idstring=f"yizhan-{message.id}")
-        email.set_content(message.body)
-        if message.html_body:
-            email.add_alternative(message.html_body, subtype="html")
+        email = self.build(message)
+        reference = email["Message-ID"]
         for attempt in (1, 2):  # a reused connection may have been closed by the server
             try:
                 self._connection().send_message(email)
                 return reference
+            except (UnicodeError, smtplib.SMTPNotSupportedError) as exc:
+                # A non-ASCII address to a server without SMTPUTF8: this message, not the server.
+                raise UnsendableMessage(f"cannot be sent over this server: {exc}"[:300]) from exc
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = [code for code, _ in exc.recipients.values()]
                 error = f"recipient refused: {codes}"

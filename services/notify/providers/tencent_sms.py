@@ -9,7 +9,7 @@ callback echoes as `sid`.
 
 from urllib.parse import urlsplit
 
-from services.notify.providers.base import PermanentError, Provider, TransientError
+from services.notify.providers.base import PermanentError, Provider, RecipientLimited, TransientError, UnsendableMessage
 from services.notify.providers.receipts import DELIVERED, FAILED, json_items, mainland_mobile, read_json
 from shared.settings import ConfigurationError
 
@@ -31,6 +31,8 @@ def is_transient(code: str) -> bool:
 
 def _error(code: str, text: str):
     error = f"Tencent SMS {code}: {text}"
+    if code.startswith("LimitExceeded.PhoneNumber"):  # limits on this one number (30 s, hour, day, same text)
+        return RecipientLimited(error)
     return TransientError(error) if is_transient(code) else PermanentError(error)
 
 
@@ -64,9 +66,10 @@ class TencentSmsProvider(Provider):
 
         template_id = getattr(message, "sms_template_code", None)
         if not template_id:
-            raise PermanentError(f"template {message.template!r} has no Tencent template id (sms_template_code)")
+            raise UnsendableMessage(f"template {message.template!r} has no Tencent template id (sms_template_code)")
         request = SendSmsRequest()
-        request.PhoneNumberSet = [f"+86{message.recipient}"]
+        # E.164, as Tencent asks; a row stored before numbers were normalised is a mainland number.
+        request.PhoneNumberSet = [message.recipient if message.recipient.startswith("+") else f"+86{message.recipient}"]
         request.SmsSdkAppId = self.app_id
         request.SignName = self.sign_name
         request.TemplateId = template_id

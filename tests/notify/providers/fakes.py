@@ -89,8 +89,8 @@ class FakeApi:
 
 
 def make_message(**overrides):
-    """An SMS as the notify worker hands it to a provider."""
-    fields = {"id": 42, "recipient": "13812345678", "template": "booking.approved",
+    """An SMS as the notify worker hands it to a provider (its number in E.164)."""
+    fields = {"id": 42, "recipient": "+8613812345678", "template": "booking.approved",
               "body": "【驿站】您预约的议事厅 9月18日 10:00 已通过审核。",
               "params": {"venue": "议事厅", "date": "9月18日", "time": "10:00"},
               "sms_template_code": "SMS_460770154", **overrides}

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from services.notify.providers.aliyun_sms import AliyunSmsProvider
-from services.notify.providers.base import PermanentError, TransientError
+from services.notify.providers.base import PermanentError, RecipientLimited, TransientError, UnsendableMessage
 from shared.settings import ConfigurationError, Settings
 from tests.notify.providers.fakes import Answer, make_message
 
@@ -68,7 +68,7 @@ def test_a_template_without_params_sends_no_templateparam(dysmsapi):
 
 
 def test_a_template_without_an_aliyun_code_is_refused_before_calling(dysmsapi):
-    with pytest.raises(PermanentError, match="no Aliyun template code"):
+    with pytest.raises(UnsendableMessage, match="no Aliyun template code"):
         provider_for(dysmsapi.address).send(make_message(sms_template_code=None))
     assert dysmsapi.received == []
 
@@ -147,3 +147,15 @@ def test_smsup_pushes_become_inbound_sms_such_as_an_opt_out():
 def test_an_unreadable_push_is_refused(body):
     with pytest.raises(ValueError):
         provider_for("127.0.0.1:9").parse_receipts(body, {}, {})
+
+
+def test_flow_control_on_one_number_is_retried_without_blaming_the_provider(dysmsapi):
+    dysmsapi.answer(refused("isv.BUSINESS_LIMIT_CONTROL", "触发号码天级流控Permits:10"))
+    with pytest.raises(RecipientLimited):
+        provider_for(dysmsapi.address).send(make_message())
+
+
+def test_a_number_outside_the_mainland_goes_with_its_country_code_and_no_plus(dysmsapi):
+    dysmsapi.answer(sent_ok())
+    provider_for(dysmsapi.address).send(make_message(recipient="+85261234567"))
+    assert dysmsapi.received[0].query["PhoneNumbers"] == ["85261234567"]

@@ -41,7 +41,7 @@ def test_sending_posts_signed_json_and_returns_the_gateways_reference(gateway):
 
     [request] = gateway.received
     assert request.path == "/sms"
-    assert request.json() == {"to": "13812345678", "text": message.body, "template": "booking.approved",
+    assert request.json() == {"to": "+8613812345678", "text": message.body, "template": "booking.approved",
                               "params": message.params, "message_id": 42}
 
 

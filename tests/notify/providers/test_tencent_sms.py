@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from services.notify.providers.base import PermanentError, TransientError
+from services.notify.providers.base import PermanentError, RecipientLimited, TransientError, UnsendableMessage
 from services.notify.providers.tencent_sms import TencentSmsProvider
 from shared.settings import ConfigurationError, Settings
 from tests.notify.providers.fakes import Answer, make_message
@@ -108,6 +108,19 @@ def test_bad_numbers_unapproved_templates_and_auth_errors_are_permanent(tencent,
     tencent.answer(answer)
     with pytest.raises(PermanentError, match=error_code(answer).replace(".", r"\.")):
         provider_for(tencent.address).send(make_message())
+
+
+@pytest.mark.parametrize("code", ["LimitExceeded.PhoneNumberDailyLimit", "LimitExceeded.PhoneNumberThirtySecondLimit"])
+def test_a_limit_on_one_number_is_retried_without_blaming_the_provider(tencent, code):
+    tencent.answer(per_number(code, "单个手机号下发短信条数超过设定的上限", serial_no=""))
+    with pytest.raises(RecipientLimited):
+        provider_for(tencent.address).send(make_message())
+
+
+def test_a_template_without_a_tencent_id_is_unsendable_before_calling(tencent):
+    with pytest.raises(UnsendableMessage):
+        provider_for(tencent.address).send(make_message(sms_template_code=None))
+    assert tencent.received == []
 
 
 def test_a_refused_connection_is_worth_retrying(closed_address):
