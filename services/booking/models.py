@@ -53,8 +53,10 @@ class Booking(Base):
     __tablename__ = "bookings"
     # A venue's bookings by time: what is busy on a day, and conflicts (venue_times.holding_bookings).
     # A client's idempotency key means something only with who sent it (requests.py): one per owner.
-    __table_args__ = (UniqueConstraint("idempotency_owner", "idempotency_key", name="uq_bookings_idempotency_owner_key"),
-                      Index("ix_bookings_venue_id_start", "venue_id", "start"))
+    __table_args__ = (
+        UniqueConstraint("idempotency_owner", "idempotency_key", name="uq_bookings_idempotency_owner_key"),
+        Index("ix_bookings_venue_id_start", "venue_id", "start"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)

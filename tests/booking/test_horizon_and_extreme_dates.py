@@ -1,12 +1,13 @@
 """How far ahead one may book (BOOKING_HORIZON_DAYS), and dates at the ends of the calendar:
 each a clear refusal naming the field, never a 500 (issue 11, section 5)."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from services.booking.policy import BookingPolicy
 from shared.errors import Refused
+from shared.timefmt import STATION_TZ
 from tests.booking.conftest import station_time
 from tests.conftest import auth, make_booking
 
@@ -71,3 +72,14 @@ def test_availability_on_the_first_or_last_days_there_are_is_refused_naming_the_
 def test_availability_far_ahead_still_answers(station):
     response = station.client("booking").get("/venues/3/availability?date=2099-06-01", headers=auth("resident"))
     assert response.status_code == 200 and response.json["date"] == "2099-06-01"
+
+
+def test_a_request_past_the_horizon_is_a_422_naming_the_start_and_the_latest_date(station):
+    horizon = int(station.env["BOOKING_HORIZON_DAYS"])
+    day = datetime.now(STATION_TZ).date() + timedelta(days=horizon + 1)
+    body = make_booking(start=f"{day.isoformat()}T10:00:00+08:00", end=f"{day.isoformat()}T12:00:00+08:00")
+    response = station.client("booking").post("/bookings", json=body, headers=auth("staff"))
+    assert response.status_code == 422 and response.json["error"]["code"] == "horizon"
+    assert "start" in response.json["error"]["fields"]
+    assert f"最多可提前{horizon}天预约" in response.json["error"]["message"]
+    assert f"at most {horizon} days ahead" in response.json["error"]["message"]

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.booking.domain import integrity
-from services.booking.domain.statuses import PENDING_REVIEW, QUOTA
 from services.booking.domain.notices import notify_booker
+from services.booking.domain.statuses import PENDING_REVIEW, QUOTA
 from services.booking.domain.venue_times import (check_duration, check_opening_hours, holding_bookings,
                                                  station_sessions)
 from services.booking.models import Booking, BookingStatusChange, Organization, Venue
@@ -27,7 +27,6 @@ from shared import contracts
 from shared.errors import Conflict, NotFound, Refused
 from shared.outbox import enqueue
 from shared.timefmt import STATION_TZ, to_station_time
-
 
 
 @dataclass
