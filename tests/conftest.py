@@ -138,6 +138,9 @@ def station_environment(redis_url: str, database_urls: dict, var_dir: Path, smtp
         # Most tests book often for one organisation; the quota tests set their own.
         "BOOKING_MONTHLY_QUOTA": "10000",
         "BOOKING_MONTHLY_HOURS": "100000",
+        # next_slot() moves a day ahead every four bookings and series run a year: over a whole run that
+        # passes the 180-day default horizon. tests/booking/test_horizon_and_extreme_dates.py tests it.
+        "BOOKING_HORIZON_DAYS": "3650",
         # Tests run at any hour: no quiet hours unless a test sets them (then with its own clock).
         "NOTIFY_QUIET_START": "00:00",
         "NOTIFY_QUIET_END": "00:00",

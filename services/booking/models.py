@@ -52,7 +52,11 @@ class Booking(Base):
 
     __tablename__ = "bookings"
     # A venue's bookings by time: what is busy on a day, and conflicts (venue_times.holding_bookings).
-    __table_args__ = (UniqueConstraint("idempotency_key"), Index("ix_bookings_venue_id_start", "venue_id", "start"))
+    # A client's idempotency key means something only with who sent it (requests.py): one per owner.
+    __table_args__ = (
+        UniqueConstraint("idempotency_owner", "idempotency_key", name="uq_bookings_idempotency_owner_key"),
+        Index("ix_bookings_venue_id_start", "venue_id", "start"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -65,6 +69,8 @@ class Booking(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(20), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # Who sent the key: "org:3", "staff:<sub>", "system:<sub>" over HTTP, "task:org:3" by task.
+    idempotency_owner: Mapped[str | None] = mapped_column(String(120))
     # Occurrences of one recurring request share a series id and one review.
     series_id: Mapped[str | None] = mapped_column(String(36), index=True)
     review_reason: Mapped[str | None] = mapped_column(Text)
@@ -109,11 +115,13 @@ class CreditEvent(Base):
 
 
 class RequestOutcome(Base):
-    """What became of a booking.request_booking task, found by its idempotency key."""
+    """What became of a booking.request_booking task, found by the organisation it named and its key.
+    No foreign key on the organisation: a request naming an unknown one is refused, and that is kept too."""
 
     __tablename__ = "request_outcomes"
+    organization_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    status: Mapped[str] = mapped_column(String(10))  # accepted | refused
+    status: Mapped[str] = mapped_column(String(10))  # statuses.OUTCOME_ACCEPTED | OUTCOME_REFUSED
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     fields: Mapped[dict] = mapped_column(JSON, default=dict)

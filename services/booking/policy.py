@@ -16,6 +16,8 @@ class BookingPolicy:
     monthly_bookings: int = 4
     monthly_hours: int = 20
     max_occurrences: int = 52
+    # How many days ahead one may book (Respa's "reservable days in advance").
+    horizon_days: int = 180
     check_in_before_minutes: int = 15
     check_in_after_minutes: int = 30
     start_score: int = 100
@@ -32,6 +34,7 @@ class BookingPolicy:
         "monthly_bookings": ("BOOKING_MONTHLY_QUOTA", int),
         "monthly_hours": ("BOOKING_MONTHLY_HOURS", int),
         "max_occurrences": ("BOOKING_MAX_OCCURRENCES", int),
+        "horizon_days": ("BOOKING_HORIZON_DAYS", int),
         "check_in_before_minutes": ("BOOKING_CHECK_IN_BEFORE_MINUTES", int),
         "check_in_after_minutes": ("BOOKING_CHECK_IN_AFTER_MINUTES", int),
         "start_score": ("CREDIT_START_SCORE", int),
@@ -43,6 +46,15 @@ class BookingPolicy:
         "suspension_days": ("CREDIT_SUSPENSION_DAYS", int),
         "monthly_recovery_points": ("CREDIT_MONTHLY_RECOVERY_POINTS", int),
     }
+
+    # A century at most: every bookable date, and a year-long series after it, stays far from
+    # datetime's last year (9999), so no date sum in the booking rules can overflow.
+    LONGEST_HORIZON_DAYS = 36500
+
+    def __post_init__(self):
+        if not 1 <= self.horizon_days <= self.LONGEST_HORIZON_DAYS:
+            raise ValueError(f"BOOKING_HORIZON_DAYS must be between 1 and {self.LONGEST_HORIZON_DAYS}, "
+                             f"not {self.horizon_days}")
 
     @classmethod
     def from_env(cls, environ: dict) -> "BookingPolicy":

@@ -1,7 +1,10 @@
 """HTTP bodies of the booking service."""
 
+from datetime import date
+
 from marshmallow import Schema, fields, validate
 
+from services.booking.domain import statuses
 from shared.contracts import Contact, Id, RequestBooking
 from shared.http_schemas import PageArgs, StationDateTime, page_schema
 
@@ -22,8 +25,16 @@ class VenueSchema(Schema):
     description_en = fields.String()
 
 
+# A day whose neighbours also convert between station time and UTC (the busy query reads a day
+# either side); beyond these, datetime overflows. No booking can lie outside them anyway.
+FIRST_AVAILABILITY_DAY, LAST_AVAILABILITY_DAY = date(1970, 1, 1), date(9998, 12, 31)
+
+
 class AvailabilityArgs(Schema):
-    date = fields.Date(required=True)
+    date = fields.Date(required=True, validate=validate.Range(
+        FIRST_AVAILABILITY_DAY, LAST_AVAILABILITY_DAY,
+        error=f"日期须在{FIRST_AVAILABILITY_DAY}至{LAST_AVAILABILITY_DAY}之间 "
+              f"The date must be between {FIRST_AVAILABILITY_DAY} and {LAST_AVAILABILITY_DAY}."))
 
 
 class FreeIntervalSchema(Schema):
@@ -100,8 +111,7 @@ class BookingDetailSchema(BookingSchema):
 class BookingListArgs(PageArgs):
     venue_id = Id(strict=False)
     organization_id = Id(strict=False)
-    status = fields.String(validate=validate.OneOf(
-        ["pending_review", "approved", "rejected", "cancelled", "checked_in", "no_show", "completed"]))
+    status = fields.String(validate=validate.OneOf(statuses.ALL))
     series_id = fields.String()
     from_ = StationDateTime(data_key="from")
     to = StationDateTime()
@@ -141,7 +151,13 @@ class CreditEventSchema(Schema):
     at = StationDateTime()
 
 
+class RequestOutcomeArgs(Schema):
+    organization_id = Id(required=True, strict=False, metadata={
+        "description": "the organisation the booking.request_booking task named"})
+
+
 class RequestOutcomeSchema(Schema):
+    organization_id = fields.Integer()
     idempotency_key = fields.String()
     status = fields.String(metadata={"description": "accepted or refused"})
     booking_id = fields.Integer(allow_none=True)

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import UTCDateTime, infrastructure_for, utcnow
@@ -23,9 +23,13 @@ class ReviewCase(Base):
     """
 
     __tablename__ = "review_cases"
+    # The task carries no token: its key is the organisation's it names (domain/reviews.py).
+    __table_args__ = (UniqueConstraint("organization_id", "idempotency_key",
+                                       name="uq_review_cases_organization_id_idempotency_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(unique=True)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    organization_id: Mapped[int]
+    idempotency_key: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), index=True)  # open | approved | rejected | withdrawn
     venue: Mapped[dict] = mapped_column(JSON)
     organization: Mapped[dict] = mapped_column(JSON)
@@ -60,8 +64,13 @@ class Ticket(Base):
     """An errand a resident left at the counter (代办)."""
 
     __tablename__ = "tickets"
+    # A client's key is unique only among its own requests (domain/tickets.py).
+    __table_args__ = (UniqueConstraint("owner", "idempotency_key", name="uq_tickets_owner_idempotency_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # Who opened it, whole: "resident:<sub>", "staff:<sub>", or "task" (desk.create_ticket). A resident
+    # sees a ticket whose owner is their own identity; created_by keeps the subject for the history.
+    owner: Mapped[str] = mapped_column(String(120))
     type_code: Mapped[str] = mapped_column(ForeignKey("ticket_types.code"))
     resident_name: Mapped[str] = mapped_column(String(100))
     resident_phone: Mapped[str] = mapped_column(String(20), index=True)

@@ -23,7 +23,8 @@ def withdraw_review(session, payload):
 @shared_task(name=contracts.CREATE_TICKET, base=ContractTask)
 def create_ticket(session, payload):
     """Same code as POST /tickets; a refusal (unknown type, not a mobile number) is a dead letter."""
-    tickets.create_ticket(session, payload, "system", desk_context().calendar, to_station_time(utcnow()).date())
+    tickets.create_ticket(session, payload, "system", tickets.TASK_OWNER, desk_context().calendar,
+                          to_station_time(utcnow()).date())
 
 
 @shared_task(name=contracts.SEND_STAFF_DIGEST, base=ContractTask)

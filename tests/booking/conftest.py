@@ -34,7 +34,7 @@ class BookingDesk:
                 "contact": {"name": "林海燕", "phone": "13800000001", "email": None}, "recurrence": None,
                 "skip_conflicts": False, **overrides}
         with self.database.transaction() as session:
-            return request_booking(session, data, "test", self.policy, self.calendar, station_time(now))
+            return request_booking(session, data, "test", "test", self.policy, self.calendar, station_time(now))
 
     def new_organization(self, name: str) -> int:
         with self.database.transaction() as session:

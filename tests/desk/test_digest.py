@@ -19,7 +19,7 @@ def test_the_digest_lists_what_needs_attention_and_goes_once_a_day(station):
         session.get(ReviewCase, case_id).opened_at = station_time("2026-11-26 10:00")  # due Friday the 27th
         tickets.create_ticket(session, {"type": "consultation", "summary": "late", "details": "",
                                         "idempotency_key": "digest-late", "resident": RESIDENT},
-                              "staff", WorkingCalendar(), date(2026, 1, 5))
+                              "staff", "staff:test", WorkingCalendar(), date(2026, 1, 5))
     with station.database("desk").transaction() as session:
         lines = digest.digest_lines(session, WorkingCalendar(), date(2026, 12, 2))
         assert int(lines["open_reviews"]) >= 1 and int(lines["overdue_reviews"]) >= 1

@@ -32,6 +32,16 @@ def test_the_same_request_twice_opens_one_case(station):
         assert len(session.scalars(select(ReviewCase).where(ReviewCase.booking_id == payload["booking_id"])).all()) == 1
 
 
+def test_two_organisations_using_one_key_open_two_cases(station):
+    """desk.review_booking comes by task, without a token: its key is scoped by the organisation it names."""
+    first, _ = open_case(station, idempotency_key="shared-review-key")
+    second, _ = open_case(station, idempotency_key="shared-review-key",
+                          organization={"id": 2, "name": "垦家大院门球队", "credit_score": 90})
+    assert first != second
+    with station.database("desk").reader() as session:
+        assert [session.get(ReviewCase, case_id).organization["id"] for case_id in (first, second)] == [1, 2]
+
+
 def test_the_open_queue_is_oldest_first_with_what_staff_need(station):
     first, _ = open_case(station)
     second, _ = open_case(station, organization={"id": 4, "name": "垦家大院门球队", "credit_score": 85,

@@ -160,7 +160,8 @@ def test_the_due_date_counts_working_days_on_the_official_calendar(station, open
         from services.services_desk.models import TicketType
         ticket_type = session.get(TicketType, "consultation")
         original, ticket_type.limit_working_days = ticket_type.limit_working_days, limit
-        ticket = tickets.create_ticket(session, data, "staff", WorkingCalendar(), date.fromisoformat(opened))
+        ticket = tickets.create_ticket(session, data, "staff", "staff:test", WorkingCalendar(),
+                                       date.fromisoformat(opened))
         assert ticket.due_date.isoformat() == due
         ticket_type.limit_working_days = original
 
@@ -183,7 +184,7 @@ def test_the_overdue_list_holds_only_open_tickets_due_within_a_working_day(stati
     with station.database("desk").transaction() as session:
         late = tickets.create_ticket(session, {"type": "consultation", "summary": "late", "details": "",
                                                "idempotency_key": None, "resident": RESIDENT},
-                                     "staff", WorkingCalendar(), date(2026, 1, 5))
+                                     "staff", "staff:test", WorkingCalendar(), date(2026, 1, 5))
         late_id = late.id
     listed = station.client("desk").get("/tickets?overdue=true&per_page=100", headers=auth("staff")).json["items"]
     ids = {t["id"]: t["flag"] for t in listed}
@@ -194,6 +195,7 @@ def test_refusals_inside_the_domain_store_nothing(station):
     with pytest.raises(Refused):
         with station.database("desk").transaction() as session:
             tickets.create_ticket(session, {"type": "nope", "summary": "x", "resident": RESIDENT,
-                                            "idempotency_key": "nothing-stored"}, "staff", WorkingCalendar(), None)
+                                            "idempotency_key": "nothing-stored"}, "staff", "staff:test",
+                                  WorkingCalendar(), None)
     with station.database("desk").reader() as session:
         assert session.scalar(select(Ticket).where(Ticket.idempotency_key == "nothing-stored")) is None

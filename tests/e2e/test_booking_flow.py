@@ -65,15 +65,42 @@ def test_another_system_books_by_task_and_finds_the_outcome_by_its_key(running_s
     post_task(client, contracts.REQUEST_BOOKING, {**good, "idempotency_key": refused, "attendees": 999})
 
     def outcome(key):
-        response = station.http("booking", "GET", f"/booking-requests/{key}", role="system")
+        response = station.http("booking", "GET", f"/booking-requests/{key}?organization_id=1", role="system")
         return response.json() if response.status_code == 200 else None
     ok = wait_until(lambda: outcome(accepted), 30, 0.3, "the accepted outcome")
     assert ok["status"] == "accepted" and ok["booking_id"]
     assert station.http("booking", "GET", f"/bookings/{ok['booking_id']}").json()["title"] == good["title"]
     no = wait_until(lambda: outcome(refused), 30, 0.3, "the refused outcome")
     assert no["status"] == "refused" and "attendees" in no["fields"] and no["booking_id"] is None
-    assert station.http("booking", "GET", "/booking-requests/never-sent", role="system").status_code == 404
+    assert station.http("booking", "GET", "/booking-requests/never-sent?organization_id=1",
+                        role="system").status_code == 404
     client.close()
+
+
+def test_two_organisations_posting_one_key_by_task_each_get_their_own_booking(running_station):
+    """A task has no token: its key is scoped by the organisation it names (docs/tasks.md)."""
+    station = running_station
+    client = redis.Redis.from_url(station.env["REDIS_URL"])
+    key = f"oa-{uuid.uuid4()}"
+    first = {**make_booking(organization_id=1, title="一号组织的私事 Org 1 only",
+                            contact={"name": "一号联系人", "phone": "13700002222", "email": "one@example.org"}),
+             "v": 1, "idempotency_key": key}
+    post_task(client, contracts.REQUEST_BOOKING, first)
+
+    def outcome(organization_id):
+        response = station.http("booking", "GET", f"/booking-requests/{key}?organization_id={organization_id}",
+                                role="system")
+        return response.json() if response.status_code == 200 else None
+    one = wait_until(lambda: outcome(1), 30, 0.3, "organisation 1's outcome")
+    post_task(client, contracts.REQUEST_BOOKING, {**make_booking(organization_id=2, title="二号 Org 2"), "v": 1,
+                                                  "idempotency_key": key})
+    two = wait_until(lambda: outcome(2), 30, 0.3, "organisation 2's outcome")
+    client.close()
+    assert one["status"] == two["status"] == "accepted" and one["booking_id"] != two["booking_id"]
+    assert (one["organization_id"], two["organization_id"]) == (1, 2)
+    booking = station.http("booking", "GET", f"/bookings/{two['booking_id']}", role="org", org=2).json()
+    assert booking["organization_id"] == 2 and "一号" not in str(booking) and "13700002222" not in str(booking)
+    assert outcome(3) is None  # nobody posted this key for organisation 3
 
 
 def test_cancelling_a_pending_request_withdraws_its_review_at_the_desk(running_station):

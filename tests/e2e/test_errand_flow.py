@@ -7,6 +7,7 @@ import pytest
 import redis
 
 from shared import contracts
+from tests.conftest import auth
 from tests.processes import wait_until
 from tests.raw_tasks import post_task
 
@@ -72,3 +73,38 @@ def test_no_log_line_or_dead_letter_listing_holds_a_secret_a_phone_or_an_id_numb
         assert secret not in logs, f"{secret[:4]}… in a log line"
         assert secret not in listing, f"{secret[:4]}… in the dead-letter listing"
     assert "139****0089" in listing
+
+
+def test_a_key_reused_by_another_system_for_another_resident_is_refused_not_merged(running_station):
+    """Tasks carry no token, so every system posting desk.create_ticket shares one owner ("task");
+    a key already used for another resident is refused as a dead letter, never merged into that ticket."""
+    from sqlalchemy import select
+
+    from services.services_desk.models import Ticket
+
+    station = running_station
+    key = f"shared-{uuid.uuid4()}"
+    client = redis.Redis.from_url(station.env["REDIS_URL"])
+    post_task(client, contracts.CREATE_TICKET, {"v": 1, "idempotency_key": key, "type": "consultation",
+                                                "summary": "甲 A", "resident": {"name": "甲", "phone": "13900000091"}})
+
+    def tickets():
+        with station.database("desk").reader() as session:
+            return session.scalars(select(Ticket).where(Ticket.idempotency_key == key)).all()
+    first = wait_until(tickets, 30, 0.3, "the first ticket")[0]
+    refused_id = post_task(client, contracts.CREATE_TICKET, {
+        "v": 1, "idempotency_key": key, "type": "consultation", "summary": "乙 B",
+        "resident": {"name": "乙", "phone": "13900000092"}})
+    client.close()
+    dead = station.database("desk").infrastructure.dead_letter
+
+    def letter():
+        with station.database("desk").reader() as session:
+            return session.scalars(select(dead).where(dead.task_id == refused_id)).all()
+    found = wait_until(letter, 30, 0.3, "the refused repeat's dead letter")[0]
+    assert "idempotency_key" in found.reason
+    assert [t.id for t in tickets()] == [first.id] and tickets()[0].resident_phone == "13900000091"
+
+    # A resident token whose subject is "system" is still not the task's owner.
+    response = station.http("desk", "GET", f"/tickets/{first.id}", headers=auth("resident", sub="system"))
+    assert response.status_code == 403

@@ -29,7 +29,7 @@ MATRIX = [
     ("booking", "GET", "/organizations", STAFF),
     ("booking", "GET", "/organizations/1", {"org"} | STAFF),
     ("booking", "GET", "/organizations/1/credit-events", {"org"} | STAFF),
-    ("booking", "GET", "/booking-requests/some-key", {"system"} | STAFF),
+    ("booking", "GET", "/booking-requests/some-key?organization_id=1", {"system"} | STAFF),
     ("desk", "GET", "/reviews", STAFF),
     ("desk", "GET", "/reviews/{review}", STAFF),
     ("desk", "POST", "/reviews/{review}/decision", STAFF),

@@ -9,6 +9,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import select
 
 from services.booking.context import booking_context
+from services.booking.domain import statuses
 from services.booking.domain.venue_times import availability
 from services.booking.models import Booking, Venue
 from services.booking.schemas import AvailabilityArgs, AvailabilitySchema, VenuePage, VenueSchema
@@ -20,7 +21,6 @@ from shared.service_app import current_runtime
 
 blp = Blueprint("venues", __name__, url_prefix="/venues", description="场地 The station's venues")
 
-CALENDAR_STATUSES = ("approved", "checked_in", "completed")
 CALENDAR_PAST_DAYS, CALENDAR_FUTURE_DAYS = 30, 400
 
 
@@ -70,7 +70,7 @@ class VenueCalendar(MethodView):
         with current_runtime().database.reader() as session:
             venue = _venue(session, venue_id)
             bookings = session.scalars(select(Booking).where(
-                Booking.venue_id == venue_id, Booking.status.in_(CALENDAR_STATUSES),
+                Booking.venue_id == venue_id, Booking.status.in_(statuses.ON_CALENDAR),
                 Booking.end > now - timedelta(days=CALENDAR_PAST_DAYS),
                 Booking.start < now + timedelta(days=CALENDAR_FUTURE_DAYS)).order_by(Booking.start)).all()
         return Response(venue_calendar(venue, bookings, now).to_ical(), mimetype="text/calendar")

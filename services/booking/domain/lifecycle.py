@@ -12,14 +12,14 @@ from sqlalchemy import select
 from services.booking.domain import integrity
 from services.booking.domain.notices import notify_booker
 from services.booking.domain.requests import get_booking, record_status, series_bookings
+from services.booking.domain.statuses import (APPROVED, CANCELLABLE, CANCELLED, CHECKED_IN, COMPLETED, NO_SHOW,
+                                              PENDING_REVIEW, REJECTED)
 from services.booking.models import Booking
 from shared import contracts
 from shared.errors import Conflict
 from shared.outbox import enqueue
 from shared.timefmt import STATION_TZ, local_text, to_station_time
 
-APPROVED, REJECTED, CANCELLED = "approved", "rejected", "cancelled"
-CHECKED_IN, NO_SHOW, COMPLETED, PENDING_REVIEW = "checked_in", "no_show", "completed", "pending_review"
 REMINDER_FROM_HOUR = 9  # reminders go out from 09:00 on the day before (station time)
 
 
@@ -46,7 +46,7 @@ def apply_review_decision(session, data: dict) -> list[Booking]:
 def cancel_booking(session, booking_id: int, actor: str, by_staff: bool, reason: str | None, now: datetime,
                    policy) -> Booking:
     booking = get_booking(session, booking_id)
-    if booking.status not in (PENDING_REVIEW, APPROVED):
+    if booking.status not in CANCELLABLE:
         raise Conflict(f"该预约已是“{booking.status}”,不能取消 A booking that is {booking.status} cannot be cancelled.",
                        {"status": [booking.status]}, code="invalid_transition")
     was = booking.status

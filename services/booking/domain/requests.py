@@ -3,6 +3,11 @@
 `POST /bookings` and the `booking.request_booking` task both call
 `request_booking`. Every refusal raises before anything is written, so a
 refused request stores nothing.
+
+An idempotency key is chosen by the client, so it means something only
+together with who sent it: the caller passes that `owner` (api/bookings.py
+`key_owner`, tasks.py `task_owner`) and a repeat is found by the pair, never
+by the key alone. Another owner's equal key makes a new request.
 """
 
 import uuid
@@ -14,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.booking.domain import integrity
 from services.booking.domain.notices import notify_booker
+from services.booking.domain.statuses import PENDING_REVIEW, QUOTA
 from services.booking.domain.venue_times import (check_duration, check_opening_hours, holding_bookings,
                                                  station_sessions)
 from services.booking.models import Booking, BookingStatusChange, Organization, Venue
@@ -21,9 +27,6 @@ from shared import contracts
 from shared.errors import Conflict, NotFound, Refused
 from shared.outbox import enqueue
 from shared.timefmt import STATION_TZ, to_station_time
-
-PENDING_REVIEW = "pending_review"
-QUOTA_STATUSES = ("pending_review", "approved", "checked_in", "completed", "no_show")
 
 
 @dataclass
@@ -42,20 +45,29 @@ class Occurrence:
     end: datetime
 
 
-def request_booking(session, data: dict, actor: str, policy, calendar, now: datetime) -> RequestResult:
-    """Store a request (one booking, or one per occurrence of a series) as pending review."""
+def request_booking(session, data: dict, actor: str, owner: str, policy, calendar, now: datetime) -> RequestResult:
+    """Store a request (one booking, or one per occurrence of a series) as pending review.
+
+    `actor` is recorded in the history; `owner` scopes the idempotency key (see the module's docstring).
+    """
     key = data.get("idempotency_key")
     if key:
-        existing = session.scalar(select(Booking).where(Booking.idempotency_key == key))
+        existing = session.scalar(select(Booking).where(Booking.idempotency_owner == owner,
+                                                        Booking.idempotency_key == key))
         if existing is not None:
             return RequestResult(series_bookings(session, existing))
+    data = {**data, **_in_station_time(data)}
     venue = _bookable_venue(session, data["venue_id"])
     organization = session.get(Organization, data["organization_id"])
     if organization is None:
         raise Refused("没有这个组织 No such organisation.", {"organization_id": ["unknown organisation"]})
     integrity.refuse_if_suspended(session, organization, now)
+    # Before expanding a series: a start in year 9999 is refused here, not overflowed into year 10000.
+    _check_horizon(data["start"], "start", policy, now)
     occurrences = expand_occurrences(data, policy)
     _check_notice(occurrences[0], policy, calendar, now)
+    for occurrence in occurrences[1:]:
+        _check_horizon(occurrence.start, "recurrence", policy, now)
     _check_size(venue, data["attendees"])
     for occurrence in occurrences:
         check_opening_hours(venue, occurrence.start, occurrence.end)
@@ -67,10 +79,23 @@ def request_booking(session, data: dict, actor: str, policy, calendar, now: date
                        {"start": [f"conflicts on {', '.join(dates)}"]}, code="conflict")
     _check_quota(session, organization, free, policy)
     result = RequestResult(skipped=[to_station_time(o.start).date() for o in conflicts])
-    result.bookings = _store(session, venue, organization, data, free, actor, key)
+    result.bookings = _store(session, venue, organization, data, free, actor, owner, key)
     enqueue(session, contracts.REVIEW_BOOKING, review_request_payload(session, result.bookings, now, policy))
     notify_booker(session, result.first, "booking_received")
     return result
+
+
+def _in_station_time(data: dict) -> dict:
+    """Start and end as station time. An instant with no date there (after 9999-12-31 or before the
+    year 1, e.g. `9999-12-31T23:00-12:00`) is refused: datetime cannot hold it (OverflowError)."""
+    moments = {}
+    for field in ("start", "end"):
+        try:
+            moments[field] = to_station_time(data[field])
+        except OverflowError:
+            raise Refused(f"日期超出范围 The {field} is out of range.",
+                          {field: ["out of range: no such date in station time"]}) from None
+    return moments
 
 
 def _bookable_venue(session, venue_id: int) -> Venue:
@@ -100,6 +125,18 @@ def _check_notice(first: Occurrence, policy, calendar, now: datetime) -> None:
                       code="notice_period")
 
 
+def _check_horizon(start: datetime, field: str, policy, now: datetime) -> None:
+    """How far ahead one may book (Respa's "reservable days in advance"): today + horizon days, inclusive."""
+    latest = to_station_time(now).date() + timedelta(days=policy.horizon_days)
+    day = to_station_time(start).date()
+    if day > latest:
+        raise Refused(f"最多可提前{policy.horizon_days}天预约,最晚可约{latest.isoformat()} "
+                      f"Bookings open at most {policy.horizon_days} days ahead: the latest date is "
+                      f"{latest.isoformat()}, and {day.isoformat()} is after it.",
+                      {field: [f"{day.isoformat()} is after the latest bookable date {latest.isoformat()}"]},
+                      code="horizon")
+
+
 def expand_occurrences(data: dict, policy) -> list[Occurrence]:
     """The request's occurrences: one, or a weekly/monthly series (same local time each time)."""
     start, end = data["start"], data["end"]
@@ -110,8 +147,14 @@ def expand_occurrences(data: dict, policy) -> list[Occurrence]:
         return [Occurrence(start, end)]
     local_start, duration = to_station_time(start), end - start
     count, until = recurrence.get("count"), recurrence.get("until")
+    if until is not None and until < local_start.date():
+        raise Refused(f"重复预约的截止日期{until.isoformat()}早于开始日期 The series ends ({until.isoformat()}) "
+                      f"before its first occurrence ({local_start.date().isoformat()}).",
+                      {"recurrence.until": ["before the start"]})
     occurrences, step = [], 0
     while len(occurrences) < (count or policy.max_occurrences + 1):
+        if step > 10 * policy.max_occurrences:  # checked first: a skipped month must not loop for ever
+            break
         moment = _shifted(local_start, recurrence["frequency"], step)
         step += 1
         if moment is None:  # a monthly date the month does not have (the 31st)
@@ -119,8 +162,6 @@ def expand_occurrences(data: dict, policy) -> list[Occurrence]:
         if until is not None and moment.date() > until:
             break
         occurrences.append(Occurrence(moment, moment + duration))
-        if step > 10 * policy.max_occurrences:
-            break
     if len(occurrences) > policy.max_occurrences:
         raise Refused(f"一次最多预约{policy.max_occurrences}次 At most {policy.max_occurrences} occurrences.",
                       {"recurrence": [f"more than {policy.max_occurrences} occurrences"]}, code="too_many_occurrences")
@@ -158,7 +199,7 @@ def _check_quota(session, organization, occurrences, policy) -> None:
         first = datetime.strptime(month, "%Y-%m").replace(tzinfo=STATION_TZ)
         after = (first + timedelta(days=32)).replace(day=1)
         existing = session.execute(select(Booking.start, Booking.end).where(
-            Booking.organization_id == organization.id, Booking.status.in_(QUOTA_STATUSES),
+            Booking.organization_id == organization.id, Booking.status.in_(QUOTA),
             Booking.start >= first, Booking.start < after)).all()
         count = len(existing) + len(new)
         hours = (sum((e.end - e.start).total_seconds() for e in existing)
@@ -170,7 +211,7 @@ def _check_quota(session, organization, occurrences, policy) -> None:
                           {"organization_id": [f"{month}: {count} bookings, {hours:g} hours"]}, code="quota")
 
 
-def _store(session, venue, organization, data, occurrences, actor, key) -> list[Booking]:
+def _store(session, venue, organization, data, occurrences, actor, owner, key) -> list[Booking]:
     series_id = str(uuid.uuid4()) if data.get("recurrence") else None
     contact, venue_name = data["contact"], venue.name_en  # read now: a failed flush expires the objects
     bookings = []
@@ -179,7 +220,8 @@ def _store(session, venue, organization, data, occurrences, actor, key) -> list[
             venue=venue, organization=organization, start=occurrence.start, end=occurrence.end,
             title=data["title"], attendees=data["attendees"], contact_name=contact["name"],
             contact_phone=contact["phone"], contact_email=contact.get("email"), status=PENDING_REVIEW,
-            idempotency_key=key if index == 0 else None, series_id=series_id, created_by=actor,
+            idempotency_key=key if index == 0 else None, idempotency_owner=owner if key and index == 0 else None,
+            series_id=series_id, created_by=actor,
         )
         session.add(booking)
         record_status(session, booking, None, PENDING_REVIEW, actor, "request received")

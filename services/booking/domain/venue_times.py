@@ -6,12 +6,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from services.booking.domain import statuses
 from services.booking.models import Booking, Venue
 from services.booking.seed_data import STATION_HELD
 from shared.errors import Refused
 from shared.timefmt import STATION_TZ, to_station_time
 
-HOLDING_STATUSES = ("pending_review", "approved", "checked_in")
 # check_opening_hours keeps every booking inside one day's opening hours, so none lasts longer than a
 # day. Bounding the start by it lets the (venue_id, start) index read two days of a venue, not its
 # whole history (bench/scale_bench.py: 100,000 bookings).
@@ -71,7 +71,7 @@ def station_sessions(venue: Venue, day: date, calendar) -> list[Interval]:
 
 def holding_bookings(session, venue_id: int, start: datetime, end: datetime):
     return session.scalars(select(Booking).where(
-        Booking.venue_id == venue_id, Booking.status.in_(HOLDING_STATUSES),
+        Booking.venue_id == venue_id, Booking.status.in_(statuses.HOLDING),
         Booking.start < end, Booking.start > start - LONGEST_BOOKING, Booking.end > start,
     ).order_by(Booking.start)).all()
 

@@ -15,13 +15,24 @@ OPEN, APPROVED, REJECTED, WITHDRAWN = "open", "approved", "rejected", "withdrawn
 
 
 def open_review(session, payload: dict) -> ReviewCase:
-    """One case per booking, whatever how often the request arrives."""
+    """One case per booking, whatever how often the request arrives.
+
+    The task carries no token, so its key is scoped by the organisation it names: another
+    organisation's equal key opens its own case. A repeat must agree on booking and organisation;
+    one that does not is refused (a dead letter), never answered with the other's case.
+    """
+    organization_id, key, booking_id = payload["organization"]["id"], payload["idempotency_key"], payload["booking_id"]
     existing = session.scalar(select(ReviewCase).where(
-        (ReviewCase.idempotency_key == payload["idempotency_key"]) | (ReviewCase.booking_id == payload["booking_id"])))
+        ((ReviewCase.organization_id == organization_id) & (ReviewCase.idempotency_key == key))
+        | (ReviewCase.booking_id == booking_id)))
     if existing is not None:
+        if (existing.booking_id, existing.organization_id) != (booking_id, organization_id):
+            raise Conflict("审核请求与已有审核不符 This review request does not match the case already open "
+                           "for its key or booking.", {"idempotency_key": ["used for another booking"]},
+                           code="review_mismatch")
         return existing
     case = ReviewCase(
-        booking_id=payload["booking_id"], idempotency_key=payload["idempotency_key"], status=OPEN,
+        booking_id=booking_id, organization_id=organization_id, idempotency_key=key, status=OPEN,
         venue=payload["venue"], organization=payload["organization"], start=payload["start"],
         end=payload["end"], title=payload["title"], attendees=payload["attendees"], contact=payload["contact"],
         series=_json_series(payload.get("series")),

@@ -2,6 +2,9 @@
 moved by staff along the status machine of SPEC §4, with working-day deadlines.
 
 `POST /tickets` and the `desk.create_ticket` task both call `create_ticket`.
+Its `owner` is who opened the ticket, whole (api/tickets.py `identity`, or
+TASK_OWNER): the idempotency key is looked up within that owner's tickets only,
+and a resident sees only the tickets whose owner is their identity.
 """
 
 from datetime import date
@@ -25,16 +28,20 @@ TRANSITIONS = {
     REJECTED: (),
 }
 FINAL = (DONE, REJECTED)
+# desk.create_ticket carries no token: every system posting it is one owner, and a key it reuses
+# for another resident is refused (docs/tasks.md).
+TASK_OWNER = "task"
 # The steps a resident is told about, and the template that tells them.
 RESIDENT_NOTICES = {ACCEPTED: "ticket_accepted", WAITING: "ticket_waiting", DONE: "ticket_done",
                     REJECTED: "ticket_rejected"}
 
 
-def create_ticket(session, data: dict, actor: str, calendar, today: date) -> Ticket:
+def create_ticket(session, data: dict, actor: str, owner: str, calendar, today: date) -> Ticket:
     key = data.get("idempotency_key")
     if key:
-        existing = session.scalar(select(Ticket).where(Ticket.idempotency_key == key))
+        existing = session.scalar(select(Ticket).where(Ticket.owner == owner, Ticket.idempotency_key == key))
         if existing is not None:
+            _refuse_reuse_for_another_resident(existing, data)
             return existing
     ticket_type = session.get(TicketType, data["type"])
     if ticket_type is None or not ticket_type.active:
@@ -48,12 +55,25 @@ def create_ticket(session, data: dict, actor: str, calendar, today: date) -> Tic
         resident_id_number=_checked(resident_id_number, resident["id_number"], "resident.id_number")
         if resident.get("id_number") else None,
         summary=data["summary"], details=data.get("details") or "", status=SUBMITTED,
-        due_date=calendar.due_date(today, ticket_type.limit_working_days), created_by=actor,
+        due_date=calendar.due_date(today, ticket_type.limit_working_days), created_by=actor, owner=owner,
     )
     session.add(ticket)
     _record(session, ticket, "created", actor, to_status=SUBMITTED)
     session.flush()
     return ticket
+
+
+def _refuse_reuse_for_another_resident(existing: Ticket, data: dict) -> None:
+    """A repeat is the same request again. The same key for another resident is a mistake (or, from
+    the shared task owner, another system's key): refused, naming neither resident."""
+    try:
+        phone = mainland_mobile(data["resident"]["phone"])
+    except ValueError:
+        phone = data["resident"]["phone"]
+    if phone != existing.resident_phone:
+        raise Conflict("该幂等键已用于另一位居民的工单 This idempotency key was already used for another "
+                       "resident's ticket; choose a new key.", {"idempotency_key": ["already used"]},
+                       code="idempotency_key_reused")
 
 
 def _checked(check, value: str, field: str) -> str:
