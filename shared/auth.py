@@ -1,6 +1,7 @@
 """JWT bearer tokens (PyJWT) and the roles of SPEC §5."""
 
 import functools
+import hashlib
 import math
 import time
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ MAX_TOKEN_TTL_SECONDS = 365 * 24 * 3600
 NUMERIC_DATE_CLAIMS = ("exp", "iat", "nbf")
 # Hosts' clocks differ a little: a token issued that much "in the future" is still taken.
 CLOCK_LEEWAY_SECONDS = 30
+# The width of every owner and idempotency-scope column.
+OWNER_MAX_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,23 @@ class Principal:
     def acts_for(self, org_id: int) -> bool:
         """True unless this is an org token for some other organisation."""
         return self.role != "org" or self.org_id == org_id
+
+    @property
+    def identity(self) -> str:
+        """Who this is, whole: a subject is unique only within its role (resident "li" is not staff "li").
+
+        Fits the services' 120-character owner columns: a verified token's `sub` is at most 100
+        printable characters; anything else (a Principal built in code) is named by its SHA-256."""
+        identity = f"{self.role}:{self.sub}"
+        if len(identity) <= OWNER_MAX_CHARS and identity.isprintable():
+            return identity
+        return f"{self.role}:sha256:{hashlib.sha256(str(self.sub).encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+    @property
+    def key_owner(self) -> str:
+        """Whose idempotency keys a caller's are (SPEC §5: a key never reaches another caller's data):
+        an organisation as a whole, so any of its tokens may retry; anyone else by identity."""
+        return f"org:{self.org_id}" if self.role == "org" else self.identity
 
 
 def issue_token(secret: str, role: str, sub: str, org_id: int | None = None, ttl_seconds: int = 8 * 3600) -> str:

@@ -212,10 +212,10 @@ def test_messages_rows_keep_the_posters_scope(station):
 def test_a_long_or_odd_subject_still_gets_a_scope_that_fits():
     from shared.auth import Principal
 
-    assert messages.scope_of(Principal(sub="community-a", role="system")) == "system:community-a"
-    assert messages.scope_of(Principal(sub="7", role="org", org_id=3)) == "org:7:3"
+    assert Principal(sub="community-a", role="system").key_owner == "system:community-a"
+    assert Principal(sub="7", role="org", org_id=3).key_owner == "org:3"
     for odd in ("x" * 500, "a\x00b", "\ud800"):
-        scope = messages.scope_of(Principal(sub=odd, role="system"))
+        scope = Principal(sub=odd, role="system").key_owner
         assert len(scope) <= 120 and scope.startswith("system:sha256:")
 
 

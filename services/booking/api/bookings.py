@@ -22,14 +22,6 @@ blp = Blueprint("bookings", __name__, url_prefix="/bookings", description="预�
 ACTORS = ("org", "staff", "system")
 
 
-def key_owner(principal) -> str:
-    """Who an idempotency key belongs to: an organisation as a whole (any of its tokens may retry),
-    anyone else by role and subject, so that equal keys from two callers never meet."""
-    if principal.role == "org":
-        return f"org:{principal.org_id}"
-    return f"{principal.role}:{principal.sub}"
-
-
 def refuse_other_organisations(organization_id: int) -> None:
     if not g.principal.acts_for(organization_id):
         raise Forbidden("只能处理本组织的预约 An organisation acts only for itself.")
@@ -53,7 +45,7 @@ class Bookings(MethodView):
         refuse_other_organisations(data["organization_id"])
         context = booking_context()
         with current_runtime().database.transaction() as session:
-            result = request_booking(session, data, g.principal.sub, key_owner(g.principal), context.policy,
+            result = request_booking(session, data, g.principal.sub, g.principal.key_owner, context.policy,
                                      context.calendar, utcnow())
             return detailed(result.first, result.bookings, result.skipped)
 

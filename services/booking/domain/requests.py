@@ -5,8 +5,8 @@
 refused request stores nothing.
 
 An idempotency key is chosen by the client, so it means something only
-together with who sent it: the caller passes that `owner` (api/bookings.py
-`key_owner`, tasks.py `task_owner`) and a repeat is found by the pair, never
+together with who sent it: the caller passes that `owner` (api/bookings.py:
+`Principal.key_owner` in shared/auth.py, tasks.py `task_owner`) and a repeat is found by the pair, never
 by the key alone. Another owner's equal key makes a new request.
 """
 

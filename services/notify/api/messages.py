@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.notify.context import notify_context
-from services.notify.domain.messages import accept_message, get_message, scope_of
+from services.notify.domain.messages import accept_message, get_message
 from services.notify.models import Message
 from services.notify.schemas import MessageDetailSchema, MessageListArgs, MessagePage, MessageRequestSchema
 from shared.auth import requires
@@ -20,7 +20,7 @@ blp = Blueprint("messages", __name__, url_prefix="/messages", description="æ¶ˆæ
 
 def _scope_shown() -> str | None:
     """Staff see every message; a system (another community system) only the ones it posted."""
-    return None if g.principal.has_role("staff") else scope_of(g.principal)
+    return None if g.principal.has_role("staff") else g.principal.key_owner
 
 
 @blp.route("")
@@ -31,7 +31,7 @@ class Messages(MethodView):
     def post(self, data):
         """Send one SMS or e-mail from a template; the same idempotency key from the same caller
         returns the first message (another caller's key is a key of its own)."""
-        database, scope = current_runtime().database, scope_of(g.principal)
+        database, scope = current_runtime().database, g.principal.key_owner
         try:
             with database.transaction() as session:
                 message, _created = accept_message(session, {**data, "v": CONTRACT_VERSION}, notify_context().policy,

@@ -10,7 +10,6 @@ its domain lower-cased), so every cap and opt-out sees each spelling as one.
 An idempotency key belongs to its poster (`idempotency_scope`).
 """
 
-import hashlib
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -30,19 +29,6 @@ COUNTED_FOR_CAP = (ACCEPTED, SENDING, SENT, DELIVERED)
 
 # Whoever posts on the `notify` Redis list: tasks return nothing to their poster, so one scope is enough.
 TASK_SCOPE = "task"
-
-
-SCOPE_MAX_CHARS = 120  # the column's width
-
-
-def scope_of(principal) -> str:
-    """The idempotency scope of an HTTP caller: a key is only ever matched against that caller's own.
-
-    Readable (`system:community-a`) when it fits the column; otherwise the role and a SHA-256 of the rest."""
-    scope = f"{principal.role}:{principal.sub}" + (f":{principal.org_id}" if principal.org_id is not None else "")
-    if len(scope) <= SCOPE_MAX_CHARS and scope.isprintable():
-        return scope
-    return f"{principal.role}:sha256:{hashlib.sha256(scope.encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 def normal_recipient(channel: str, recipient: str) -> str:

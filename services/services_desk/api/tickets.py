@@ -21,11 +21,6 @@ from shared.timefmt import to_station_time
 blp = Blueprint("tickets", __name__, url_prefix="/tickets", description="代办工单 Errand tickets")
 
 
-def identity(principal) -> str:
-    """Who a principal is, whole: subjects are only unique within a role (a resident "li" is not staff "li")."""
-    return f"{principal.role}:{principal.sub}"
-
-
 def today():
     return to_station_time(utcnow()).date()
 
@@ -50,7 +45,7 @@ class Tickets(MethodView):
     def post(self, data):
         """Open a ticket: staff at the counter, or a resident for themself."""
         with current_runtime().database.transaction() as session:
-            return shown(tickets.create_ticket(session, data, g.principal.sub, identity(g.principal),
+            return shown(tickets.create_ticket(session, data, g.principal.sub, g.principal.identity,
                                                desk_context().calendar, today()))
 
     @requires("staff")
@@ -86,7 +81,7 @@ class TicketById(MethodView):
                 return shown(ticket, unmasked=True)
         with current_runtime().database.reader() as session:
             ticket = tickets.get_ticket(session, ticket_id)
-            if ticket.owner != identity(g.principal):
+            if ticket.owner != g.principal.identity:
                 raise Forbidden("只能查看本人的工单 A resident sees only their own tickets.")
             return shown(ticket)
 

@@ -2,7 +2,7 @@
 moved by staff along the status machine of SPEC §4, with working-day deadlines.
 
 `POST /tickets` and the `desk.create_ticket` task both call `create_ticket`.
-Its `owner` is who opened the ticket, whole (api/tickets.py `identity`, or
+Its `owner` is who opened the ticket, whole (`Principal.identity` in shared/auth.py, or
 TASK_OWNER): the idempotency key is looked up within that owner's tickets only,
 and a resident sees only the tickets whose owner is their identity.
 """
