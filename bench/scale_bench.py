@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (SECRET, PostgresDatabases, Processes, drive, migrate_and_seed, publish,  # noqa: E402
                           run, station_env, stop_on_sigterm, summarise)
+from services.booking.domain.statuses import APPROVED, CANCELLED, COMPLETED, NO_SHOW, PENDING_REVIEW, REJECTED  # noqa: E402
 from services.booking.models import Booking, Organization, Venue  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 from shared.timefmt import STATION_TZ  # noqa: E402
@@ -41,8 +42,8 @@ VENUE_ID = 11
 QUERY_DAY = date.today() + timedelta(days=40)
 SMALL = 100
 DAY_HOURS = range(8, 20)  # 12 one-hour bookings a venue a day
-PAST_STATUSES = ("completed",) * 16 + ("cancelled",) * 2 + ("no_show",) + ("rejected",)
-FUTURE_STATUSES = ("approved",) * 3 + ("pending_review",)
+PAST_STATUSES = (COMPLETED,) * 16 + (CANCELLED,) * 2 + (NO_SHOW,) + (REJECTED,)
+FUTURE_STATUSES = (APPROVED,) * 3 + (PENDING_REVIEW,)
 CHUNK = 5000
 ROUNDS = 4  # each size's load comes in this many turns, the sizes alternating: drift falls on both
 
