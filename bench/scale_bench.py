@@ -50,7 +50,7 @@ ROUNDS = 4  # each size's load comes in this many turns, the sizes alternating: 
 
 def fixed_bookings() -> list[dict]:
     """The day the benchmark asks about: 8 of its hours booked, the same in both runs."""
-    return [row(VENUE_ID, 1, QUERY_DAY, hour, "approved") for hour in (8, 9, 10, 13, 14, 15, 18, 19)]
+    return [row(VENUE_ID, 1, QUERY_DAY, hour, APPROVED) for hour in (8, 9, 10, 13, 14, 15, 18, 19)]
 
 
 def row(venue_id: int, organization_id: int, day: date, hour: int, status: str) -> dict:
