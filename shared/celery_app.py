@@ -40,6 +40,8 @@ def make_celery(main: str, settings: Settings) -> Celery:
     app = Celery(main)
     app.conf.update(
         broker_url=settings.redis_url,
+        # kombu's Redis transport, checking each list entry before kombu parses it (issue 11).
+        broker_transport="shared.broker:Transport",
         # JSON only: a pickle body could run code in the worker (Celery docs, "Security").
         task_serializer="json",
         accept_content=["json"],
