@@ -91,7 +91,7 @@ def record_dead_letter(database, *, queue, reason, body, content_type="applicati
     (yizhan_lost_messages_total) and logged once. Returns the row, or None when lost."""
     queue = _stored_text(queue or "unknown", MAX_QUEUE)
     text, encoding, note = _stored_body(body)
-    fields = dict(queue=queue, reason=_stored_text(reason + note, MAX_STORED_REASON), body=text,
+    fields = dict(queue=queue, reason=_stored_text(reason, MAX_STORED_REASON - len(note)) + note, body=text,
                   body_encoding=encoding, content_type=_stored_text(content_type, MAX_CONTENT_TYPE),
                   headers=_stored_headers(headers), task_name=_stored_text(task_name, MAX_NAME),
                   task_id=_stored_text(task_id, MAX_NAME))
