@@ -192,9 +192,9 @@ def task_message_refusal(message, app) -> str | None:
     for field in WORKFLOW_FIELDS:
         if headers.get(field) is not None:
             return f"header {field} must be null: a message cannot ask for further tasks"
-    too_late = _eta_refusal(headers.get("eta"), app)
-    if too_late:
-        return too_late
+    timing = _eta_refusal(headers.get("eta"), app) or _expires_refusal(headers.get("expires"))
+    if timing:
+        return timing
     return _body_refusal(message)
 
 
@@ -211,18 +211,34 @@ def _is_count(value) -> bool:
 def _eta_refusal(eta, app) -> str | None:
     """A message held until its eta stays unacknowledged; past the visibility timeout Redis would
     deliver it again while it is held, and again, so no eta may lie further ahead."""
-    if eta is None:
-        return None
-    try:
-        when = datetime.fromisoformat(eta)
-    except ValueError:
-        return "header eta must be an ISO 8601 time"
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+    when = _header_time(eta)
+    if isinstance(when, str):
+        return f"header eta {when}"
     limit = app.conf.broker_transport_options["visibility_timeout"]
-    if when > datetime.now(timezone.utc) + timedelta(seconds=limit):
+    if when is not None and when > datetime.now(timezone.utc) + timedelta(seconds=limit):
         return f"header eta is more than the visibility timeout ({limit} s) ahead"
     return None
+
+
+def _expires_refusal(expires) -> str | None:
+    """Celery drops an expired message without a trace (Request.revoked); keep it instead."""
+    when = _header_time(expires)
+    if isinstance(when, str):
+        return f"header expires {when}"
+    if when is not None and when < datetime.now(timezone.utc):
+        return "the message expired before it was received"
+    return None
+
+
+def _header_time(value):
+    """The aware time a header names, None for none, or why it is not one (a str)."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return "must be an ISO 8601 time"
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def _body_refusal(message) -> str | None:

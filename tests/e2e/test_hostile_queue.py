@@ -75,6 +75,7 @@ CASES = {
          {"callbacks": [{"task": contracts.CREATE_TICKET, "args": [], "kwargs": {}, "options": {}}]}]).encode()),
     "keyword arguments": lambda m: with_body(m, json.dumps([[], {"self": 1}, {}]).encode()),
     "an eta in the year 9999": lambda m: entry(ticket_envelope(m, eta="9999-01-01T00:00:00+00:00")),
+    "an expiry in the past": lambda m: entry(ticket_envelope(m, expires="2001-01-01T00:00:00+00:00")),
     "JSON nested 100000 deep": lambda m: b"[" * 100_000 + m.encode(),
     "bytes that are not UTF-8": lambda m: b"\xff\xfe" + m.encode() + b"\xc3\x28",
 }
