@@ -34,14 +34,20 @@ class ContractTask(Task):
     database_retries = 10
 
     @property
+    def runtime(self):
+        """The service's runtime, which made this task's Celery app (shared.service_app)."""
+        return self.app.runtime
+
+    @property
     def database(self):
-        return self.app.yizhan_database
+        return self.runtime.database
 
     def __call__(self, *args, **kwargs):
         request_token = request_id_var.set(self.request.get("request_id"))
         task_token = task_var.set((self.request.id, self.name))
         try:
-            with self.app.flask_app.app_context():
+            # The Flask Celery pattern: tasks run inside their app's context (flask examples/celery).
+            with self.runtime.flask_app.app_context():
                 return self._validated_run(args, kwargs)
         finally:
             request_id_var.reset(request_token)

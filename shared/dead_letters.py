@@ -334,7 +334,8 @@ class DeadLetteringConsumer(Consumer):
 
     @property
     def _database(self):
-        return getattr(self.app, "yizhan_database", None)
+        runtime = getattr(self.app, "runtime", None)
+        return runtime.database if runtime is not None else None
 
     def _keep_entry(self, queue, raw: bytes, reason: str):
         from shared.broker import task_identity
