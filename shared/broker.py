@@ -104,6 +104,8 @@ def _short(value) -> str:
 
 def task_identity(raw: bytes) -> tuple[str | None, str | None]:
     """The task name and id an entry claims, where it names them as strings; for the dead letter."""
+    if len(raw) > MAX_ENTRY_BYTES:
+        return None, None
     try:
         headers = loads(raw.decode("utf-8")).get("headers")
         return tuple(value if isinstance(value, str) else None for value in (headers.get("task"), headers.get("id")))
@@ -171,13 +173,16 @@ class Channel(kombu_redis.Channel):
 
     def _refuse(self, item: bytes, queue: str, reason: str) -> None:
         refuse = getattr(self.connection, "refuse_entry", None)
-        if refuse is None:
-            from shared.task_metrics import count_lost_message
+        try:
+            if refuse is not None:
+                return refuse(queue, item, reason)
+            problem = "nobody to keep it"
+        except Exception as exc:  # keeping it failed; the worker must go on all the same
+            problem = f"keeping it failed: {type(exc).__name__}"
+        from shared.task_metrics import count_lost_message
 
-            count_lost_message(queue)
-            log.error("queue %s: dropped an entry of %d bytes with nobody to keep it: %s", queue, len(item), reason)
-            return
-        refuse(queue, item, reason)
+        count_lost_message(queue)
+        log.error("queue %s: lost an entry of %d bytes (%s): %s", queue, len(item), problem, reason)
 
 
 class Transport(kombu_redis.Transport):
