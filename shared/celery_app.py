@@ -36,10 +36,22 @@ def max_task_delay(celery_app) -> float:
     return celery_app.conf.broker_transport_options["visibility_timeout"] * MAX_TASK_DELAY_FRACTION
 
 
-def make_celery(main: str, settings: Settings) -> Celery:
-    app = Celery(main)
+class StationCelery(Celery):
+    """A service's Celery app, made for its runtime (shared.service_app.ServiceRuntime): its tasks
+    reach the database, settings and Flask app as `self.app.runtime`. None for an app that only
+    publishes (the scheduler)."""
+
+    def __init__(self, main: str, runtime=None, **kwargs):
+        super().__init__(main, **kwargs)
+        self.runtime = runtime
+
+
+def make_celery(main: str, settings: Settings, runtime=None) -> Celery:
+    app = StationCelery(main, runtime)
     app.conf.update(
         broker_url=settings.redis_url,
+        # kombu's Redis transport, checking each list entry before kombu parses it (issue 11).
+        broker_transport="shared.broker:Transport",
         # JSON only: a pickle body could run code in the worker (Celery docs, "Security").
         task_serializer="json",
         accept_content=["json"],

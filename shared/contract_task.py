@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from shared.backoff import backoff_seconds
 from shared.celery_app import max_task_delay
 from shared.contracts import ContractError, load_payload
-from shared.dead_letters import record_dead_letter
+from shared.dead_letters import record_dead_letter, task_body_text
 from shared.errors import DomainError
 from shared.logs import request_id_var, task_var
 
@@ -34,14 +34,20 @@ class ContractTask(Task):
     database_retries = 10
 
     @property
+    def runtime(self):
+        """The service's runtime, which made this task's Celery app (shared.service_app)."""
+        return self.app.runtime
+
+    @property
     def database(self):
-        return self.app.yizhan_database
+        return self.runtime.database
 
     def __call__(self, *args, **kwargs):
         request_token = request_id_var.set(self.request.get("request_id"))
         task_token = task_var.set((self.request.id, self.name))
         try:
-            with self.app.flask_app.app_context():
+            # The Flask Celery pattern: tasks run inside their app's context (flask examples/celery).
+            with self.runtime.flask_app.app_context():
                 return self._validated_run(args, kwargs)
         finally:
             request_id_var.reset(request_token)
@@ -51,7 +57,7 @@ class ContractTask(Task):
         try:
             if len(args) != 1 or kwargs:
                 raise ContractError(self.name, {"_schema": ["a task takes exactly one positional argument, the payload"]})
-            size = len(json.dumps(args[0], ensure_ascii=False, default=str).encode())
+            size = len(json.dumps(args[0], ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
             if size > MAX_PAYLOAD_BYTES:
                 raise ContractError(self.name, {"_schema": [f"payload too large: {size} bytes, at most {MAX_PAYLOAD_BYTES}"]})
             payload = load_payload(self.name, args[0])
@@ -96,7 +102,7 @@ class ContractTask(Task):
             raise
 
     def _dead_letter(self, args, kwargs, reason: str):
-        body = json.dumps([list(args), kwargs, {}], ensure_ascii=False, default=str)
+        body = task_body_text(args, kwargs)
         headers = {"id": self.request.id, "task": self.name, "request_id": self.request.get("request_id")}
         record_dead_letter(self.database, queue=(self.request.delivery_info or {}).get("routing_key") or self.name.split(".")[0],
                            reason=reason, body=body, headers=headers, task_name=self.name, task_id=self.request.id)

@@ -84,10 +84,12 @@ def ensure_sqlite_directory(url: str) -> None:
 class Database:
     """An engine and session factory for one service's database."""
 
-    def __init__(self, url: str, infrastructure=None):
+    def __init__(self, url: str, infrastructure=None, runtime=None):
         self.url = url
         self.infrastructure = infrastructure
-        self.relay = None  # set by the service once its Celery app exists
+        # The service's runtime (shared.service_app), through which a transaction finds the outbox
+        # relay; None for a database used alone (migrations, tests).
+        self.runtime = runtime
         if url.startswith("sqlite:///"):
             ensure_sqlite_directory(url)
             self.engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
@@ -119,7 +121,8 @@ class Database:
         """
         guard = self._fork_guard or nullcontext()
         session = self._writer()
-        session.info.update(infrastructure=self.infrastructure, relay=self.relay)
+        relay = self.runtime.relay if self.runtime is not None else None
+        session.info.update(infrastructure=self.infrastructure, relay=relay)
         try:
             with guard, session.begin():
                 yield session

@@ -36,15 +36,19 @@ class ServiceDefinition:
     extend: object = None
 
 
-@dataclass
 class ServiceRuntime:
-    """What `app.extensions["yizhan"]` holds: the pieces a view or task needs."""
+    """The one handle on a service's pieces, `app.extensions["yizhan"]`. Everything reaches it
+    the same way: views as `current_runtime()`, tasks as `self.runtime` (their Celery app is made
+    for this runtime, as Flask's Celery example closes its task class over the app), the worker
+    as `celery.runtime`, and the database's transactions find the outbox relay through it."""
 
-    name: str
-    settings: Settings
-    database: Database
-    celery: object
-    relay: OutboxRelay
+    def __init__(self, flask_app: Flask, definition: ServiceDefinition, settings: Settings):
+        self.name = definition.name
+        self.settings = settings
+        self.flask_app = flask_app
+        self.database = Database(settings.database_url(definition.name), definition.infrastructure, runtime=self)
+        self.celery = make_celery(definition.name, settings, runtime=self)
+        self.relay = OutboxRelay(self.database, self.celery)
 
 
 def create_service_app(definition: ServiceDefinition, settings: Settings | None = None) -> Flask:
@@ -92,16 +96,9 @@ def configure(app: Flask, definition: ServiceDefinition, settings: Settings) -> 
 
 
 def register_extensions(app: Flask, definition: ServiceDefinition, settings: Settings) -> ServiceRuntime:
-    database = Database(settings.database_url(definition.name), definition.infrastructure)
-    celery = make_celery(definition.name, settings)
-    # The Flask Celery pattern: tasks run inside this app's context (flask examples/celery).
-    celery.flask_app = app
-    celery.yizhan_database = database
-    relay = OutboxRelay(database, celery)
-    database.relay = relay
-    runtime = ServiceRuntime(definition.name, settings, database, celery, relay)
+    runtime = ServiceRuntime(app, definition, settings)
     app.extensions["yizhan"] = runtime
-    app.extensions["celery"] = celery
+    app.extensions["celery"] = runtime.celery
     return runtime
 
 

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 TASKS = Counter("yizhan_tasks_total", "Tasks by name and outcome", ["task", "outcome"])
 TASK_SECONDS = Histogram("yizhan_task_duration_seconds", "Time a task ran", ["task"])
 DEAD_LETTERS = Counter("yizhan_dead_letters_total", "Messages refused as dead letters", ["queue"])
+LOST_MESSAGES = Counter("yizhan_lost_messages_total",
+                        "Refused messages that could not even be kept as dead letters (each logged once)", ["queue"])
 _started = {}
 
 
@@ -52,6 +54,10 @@ def _failed(sender=None, **_):
 
 def count_dead_letter(queue: str) -> None:
     DEAD_LETTERS.labels(queue).inc()
+
+
+def count_lost_message(queue: str) -> None:
+    LOST_MESSAGES.labels(queue).inc()
 
 
 def serve_worker_metrics() -> None:

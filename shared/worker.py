@@ -23,7 +23,7 @@ class OutboxRelayStep(bootsteps.StartStopStep):
         self.thread = None
 
     def start(self, worker):
-        runtime = worker.app.flask_app.extensions["yizhan"]
+        runtime = worker.app.runtime
         interval = runtime.settings.outbox_interval_seconds
         self.thread = threading.Thread(target=runtime.relay.run, args=(self.stop_event, interval),
                                        name="outbox-relay", daemon=True)

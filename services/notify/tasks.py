@@ -22,7 +22,7 @@ def send_message(session, payload):
 @shared_task(name=contracts.DELIVER_MESSAGE, base=ContractTask, transactional=False, bind=True,
              max_retries=None)  # bounded by the message's attempts (NOTIFY_MAX_RETRIES), not by Celery
 def deliver_message(self, payload):
-    runtime, context = self.app.flask_app.extensions["yizhan"], notify_context()
+    runtime, context = self.runtime, notify_context()
     policy = context.policy
     try:
         delivery.deliver(runtime.database, runtime.settings, policy, context.circuit, context.send_locks,

@@ -61,3 +61,21 @@ def test_every_scheduled_task_has_a_contract_and_a_queue():
     for entry in scheduler.conf.beat_schedule.values():
         assert entry["task"] in contracts.CONTRACTS
         contracts.load_payload(entry["task"], entry["args"][0])
+
+
+def test_views_tasks_and_the_outbox_relay_reach_one_runtime_the_same_way(station):
+    """issue 11 §7: no attributes patched onto the Celery app or the database after the fact."""
+    import services.services_desk.tasks  # noqa: F401  (registers the tasks, as the worker does)
+    from shared.service_app import current_runtime
+
+    app = station.apps["desk"]
+    runtime = app.extensions["yizhan"]
+    with app.app_context():
+        assert current_runtime() is runtime
+    assert runtime.celery.runtime is runtime and runtime.flask_app is app
+    assert runtime.celery.tasks[contracts.CREATE_TICKET].runtime is runtime
+    assert runtime.database.runtime is runtime and runtime.relay.database is runtime.database
+    with runtime.database.transaction() as session:
+        assert session.info["relay"] is runtime.relay
+    for patched in ("flask_app", "yizhan_database"):
+        assert not hasattr(runtime.celery, patched)

@@ -3,7 +3,9 @@
 import json
 import logging
 
-from shared.logs import JsonFormatter, mask_personal_data, request_id_var, task_var
+import pytest
+
+from shared.logs import MAX_MASKED_CHARS, JsonFormatter, mask_personal_data, request_id_var, task_var
 
 
 def test_mobile_numbers_id_numbers_and_addresses_are_masked():
@@ -30,3 +32,43 @@ def test_a_log_line_is_one_json_object_with_service_request_and_task():
     assert entry["task_id"] == "task-9" and entry["task_name"] == "notify.deliver_message"
     assert entry["message"] == "sent to 138****5678"
     assert "\n" not in line
+
+
+def test_masking_looks_at_a_capped_prefix_of_a_huge_text_and_says_what_it_cut():
+    huge = "task name " + "a" * (2 * 1024 * 1024)  # a run of e-mail characters without "@"
+    masked = mask_personal_data(huge)
+    assert len(masked) <= MAX_MASKED_CHARS + 100
+    assert masked.startswith("task name ") and masked.endswith(f"[{len(huge) - len('task name ')} characters cut]")
+
+
+@pytest.mark.parametrize("pathological", [
+    "a" * 200_000,                                # a run of local-part characters, no "@"
+    "a@" * 100_000,                               # an "@" everywhere, no domain
+    "a@" + "b" * 200_000,                         # a domain that never ends
+    ("x" * 50 + "@b.") * 4_000,                   # domains that almost end
+    "1" * 200_000,                                # one long number
+    "a.b" * 70_000 + "@example.org",              # one address with a long local part, cut away
+])
+def test_pathological_inputs_are_masked_within_the_cap(pathological):
+    masked = mask_personal_data(pathological)
+    assert len(masked) <= MAX_MASKED_CHARS + 100
+
+
+def test_a_cut_never_leaves_part_of_a_number_or_address_visible():
+    text = "x" * (MAX_MASKED_CHARS - 5) + " 13812345678 lin@example.org"
+    masked = mask_personal_data(text)
+    assert "1381" not in masked and "lin" not in masked and masked.endswith("characters cut]")
+
+
+def test_addresses_in_a_long_text_are_all_masked():
+    text = " ".join(f"user{i}@example.org" for i in range(500))
+    masked = mask_personal_data(text)
+    assert masked.count("***@example.org") == 500 and "user1@" not in masked
+    assert mask_personal_data("write to a.b-c@mail.example.cn today") == "write to a***@mail.example.cn today"
+
+
+def test_a_lone_surrogate_or_nul_in_a_log_message_still_makes_one_json_line():
+    record = logging.LogRecord("yizhan", logging.INFO, __file__, 1, "bad %s", ("\ud800\x00",), None)
+    line = JsonFormatter("desk").format(record)
+    line.encode("utf-8")  # what a UTF-8 stream does with it
+    assert json.loads(line)["message"] == "bad \\ud800\\x00"
