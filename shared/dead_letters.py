@@ -199,9 +199,9 @@ def task_message_refusal(message, app) -> str | None:
 
 
 def _is_station_task(app, name: str) -> bool:
-    from shared.contract_task import ContractTask  # here: contract_task imports this module
-
-    return isinstance(app.tasks.get(name), ContractTask)
+    """One of the app's own tasks. Celery registers built-ins (`celery.chord_unlock`, `celery.map`, …)
+    in every app; no station sender has a reason to call them, so they count as unknown."""
+    return name in app.tasks and not name.startswith("celery.")
 
 
 def _is_count(value) -> bool:
@@ -221,13 +221,15 @@ def _eta_refusal(eta, app) -> str | None:
 
 
 def _expires_refusal(expires) -> str | None:
-    """Celery drops an expired message without a trace (Request.revoked); keep it instead."""
+    """An `expires` that is not a time is refused; one that has passed is not a dead letter.
+
+    The sender asked for the task not to run after that moment (the scheduler's sweeps
+    expire within their interval): Celery discards it (Request.revoked), logs "Discarding
+    revoked task" and acknowledges it, and shared/task_metrics.py counts it as `expired`.
+    A dead letter for each sweep that waited behind a busy worker would bury the real ones.
+    """
     when = _header_time(expires)
-    if isinstance(when, str):
-        return f"header expires {when}"
-    if when is not None and when < datetime.now(timezone.utc):
-        return "the message expired before it was received"
-    return None
+    return f"header expires {when}" if isinstance(when, str) else None
 
 
 def _header_time(value):

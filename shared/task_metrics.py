@@ -47,6 +47,12 @@ def _retried(request=None, **_):
     TASKS.labels(getattr(request, "task", None) or "unknown", "retried").inc()
 
 
+@signals.task_revoked.connect
+def _revoked(request=None, expired=False, **_):
+    # An expired message (its sender's `expires` passed before a worker took it) is discarded, not kept.
+    TASKS.labels(getattr(request, "task", None) or "unknown", "expired" if expired else "revoked").inc()
+
+
 @signals.task_failure.connect
 def _failed(sender=None, **_):
     TASKS.labels(getattr(sender, "name", "unknown"), "failed").inc()

@@ -75,7 +75,8 @@ CASES = {
          {"callbacks": [{"task": contracts.CREATE_TICKET, "args": [], "kwargs": {}, "options": {}}]}]).encode()),
     "keyword arguments": lambda m: with_body(m, json.dumps([[], {"self": 1}, {}]).encode()),
     "an eta in the year 9999": lambda m: entry(ticket_envelope(m, eta="9999-01-01T00:00:00+00:00")),
-    "an expiry in the past": lambda m: entry(ticket_envelope(m, expires="2001-01-01T00:00:00+00:00")),
+    "one of Celery's built-in tasks": lambda m: entry(ticket_envelope(m, task="celery.backend_cleanup")),
+    "an expiry that is not a time": lambda m: entry(ticket_envelope(m, expires="tomorrow")),
     "JSON nested 100000 deep": lambda m: b"[" * 100_000 + m.encode(),
     "bytes that are not UTF-8": lambda m: b"\xff\xfe" + m.encode() + b"\xc3\x28",
 }
@@ -153,6 +154,17 @@ def test_an_entry_missing_only_what_kombu_keeps_for_itself_is_served(desk, broke
     assert_still_serving(desk, broker)
     assert not [letter for letter in dead_letters(desk) if mentions(letter, marker)]
     assert_nothing_left_to_restore(broker, marker)
+
+
+def test_a_message_that_expired_before_it_arrived_is_discarded_counted_and_logged_not_run(desk, broker):
+    # Its sender asked for it not to run after then (the scheduler's sweeps do): Celery discards it.
+    marker = f"expired-{uuid.uuid4()}"
+    broker.lpush("desk", entry(ticket_envelope(marker, expires="2001-01-01T00:00:00+00:00")))
+    desk.processes["desk-worker"].wait_for_log(f"Discarding revoked task: {contracts.CREATE_TICKET}[{marker}]")
+    assert_nothing_left_to_restore(broker, marker)
+    assert_still_serving(desk, broker)
+    assert not tickets_with_key(desk, f"hostile-{marker}")
+    assert not [letter for letter in dead_letters(desk) if mentions(letter, marker)]
 
 
 def assert_nothing_left_to_restore(broker, marker):
