@@ -24,6 +24,9 @@ NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs nginx-light)")
 
 
+PORTAL_POLICY = "default-src 'self'; script-src 'self'; frame-ancestors 'none'"
+
+
 class EchoHandler(BaseHTTPRequestHandler):
     """Answers with the request line's path and the body it received, plus an API's own headers."""
 
@@ -37,6 +40,9 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("X-Frame-Options", "DENY")
         self.send_header("Cache-Control", "no-store")
+        if self.headers.get("X-Forwarded-Prefix") is None:
+            # Asked as the portal (no API prefix): like a page, it sends its own, stricter policy.
+            self.send_header("Content-Security-Policy", PORTAL_POLICY)
         self.end_headers()
         self.wfile.write(payload)
 
@@ -116,3 +122,15 @@ def test_every_answer_carries_the_security_headers_once(gateway, path):
                         ("Cache-Control", "no-store")):
         assert response.raw.headers.getlist(name) == [value], (path, name)
     assert response.headers.get("Server") == "nginx"  # server_tokens off: no version
+
+
+def test_a_page_path_reaches_the_portal_as_sent_with_no_prefix(gateway):
+    answer = requests.get(f"{gateway}/venues/3?week=2026-12-07", timeout=10).json()
+    assert answer == {"path": "/venues/3?week=2026-12-07", "body": "", "prefix": None}
+
+
+def test_the_portals_own_content_security_policy_is_kept_once(gateway):
+    page = requests.get(f"{gateway}/sign-in", timeout=10)
+    assert page.raw.headers.getlist("Content-Security-Policy") == [PORTAL_POLICY]
+    api = requests.get(f"{gateway}/booking/venues", timeout=10)
+    assert api.raw.headers.getlist("Content-Security-Policy") == ["frame-ancestors 'none'"]
