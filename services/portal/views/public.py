@@ -27,13 +27,14 @@ def venues():
     return render_template("public/venues.html", venues=booking_client().venues())
 
 
-def week_start(text_value: str | None, today: date) -> date:
-    """The Monday of the week asked for (`?week=2026-12-07`), within reach; else this week's."""
+def week_start(text_value: str | None, today: date, earliest: date) -> date:
+    """The Monday of the week asked for (`?week=2026-12-07`), within reach; else that of the
+    earliest bookable date: the first week someone who wants to book can use."""
     this_monday = today - timedelta(days=today.weekday())
     try:
-        asked = date.fromisoformat(text_value) if text_value else this_monday
+        asked = date.fromisoformat(text_value) if text_value else earliest
     except ValueError:
-        asked = this_monday
+        asked = earliest
     monday = asked - timedelta(days=asked.weekday())
     return min(max(monday, this_monday), this_monday + LAST_WEEK_OFFSET)
 
@@ -48,12 +49,15 @@ def venue(venue_id: int):
             abort(404)
         raise
     today = to_station_time(now()).date()
-    monday = week_start(request.args.get("week"), today)
+    earliest = date.fromisoformat(client.availability(venue_id, today)["earliest_bookable_date"])
+    monday = week_start(request.args.get("week"), today, earliest)
     days = [client.availability(venue_id, monday + timedelta(days=n)) for n in range(DAYS_SHOWN)]
     for day in days:
         day["date"] = date.fromisoformat(day["date"])
-        day["slots"] = sorted([{**f, "kind": "free"} for f in day["free"]] + day["busy"], key=lambda s: s["start"])
-    earliest = date.fromisoformat(days[0]["earliest_bookable_date"])
+        # Free time before the earliest bookable date cannot be booked: it is not shown as free.
+        day["state"] = "past" if day["date"] < today else "too_soon" if day["date"] < earliest else "open"
+        free = [{**f, "kind": "free"} for f in day["free"]] if day["state"] == "open" else []
+        day["slots"] = sorted(free + day["busy"], key=lambda s: s["start"])
     return render_template("public/venue.html", venue=venue_, days=days, today=today, earliest=earliest,
                            notice=days[0]["notice_working_days"], monday=monday,
                            previous_week=monday - timedelta(days=7) if monday > today - timedelta(days=today.weekday()) else None,
