@@ -23,11 +23,11 @@ def new_phone() -> str:
     return str(next(_phones))
 
 
-def sign_in_over_http(station, phone: str, next_path: str | None = None):
+def sign_in_over_http(station, phone: str, next_path: str | None = None, client: requests.Session | None = None):
     """A full sign-in as a browser without JavaScript would do it; returns the session and the last answer."""
     url = station.portal.url
     before = len(sms_lines(station, phone))
-    client = requests.Session()
+    client = client or requests.Session()
     page = client.get(f"{url}/sign-in", params={"next": next_path} if next_path else None, timeout=10)
     client.post(f"{url}/sign-in", data={"phone": phone, "csrf_token": csrf_token(page.text)}, timeout=10)
     code_page = client.get(f"{url}/sign-in/code", timeout=10)
@@ -49,10 +49,13 @@ def test_a_resident_signs_in_with_the_code_from_the_sms_and_the_session_id_rotat
     client.get(f"{url}/sign-in", timeout=10)
     anonymous_id = client.cookies.get(COOKIE_NAME)
     assert anonymous_id  # the CSRF token lives in a server-side session from the first form on
-    client, answer = sign_in_over_http(running_portal, phone)
+    client, answer = sign_in_over_http(running_portal, phone, client=client)
     assert answer.url == f"{url}/account" and "您已登录" in answer.text and "居民" in answer.text
     signed_in_id = client.cookies.get(COOKIE_NAME)
     assert signed_in_id and signed_in_id != anonymous_id
+    # An id planted before sign-in (session fixation) is worth nothing after it.
+    planted = requests.get(f"{url}/account", cookies={COOKIE_NAME: anonymous_id}, allow_redirects=False, timeout=10)
+    assert planted.status_code == 302
 
 
 def test_the_session_cookie_is_httponly_and_samesite_lax(running_portal):
@@ -308,3 +311,25 @@ def send_code_of_last_row(portal_app, phone: str) -> str:
     with database.reader() as session:
         rows = session.scalars(select(database.infrastructure.outbox)).all()
     return [o.payload["params"]["code"] for o in rows if o.payload["recipient"] == phone][-1]
+
+
+def test_ended_sessions_and_old_codes_are_purged(portal_app, running_portal):
+    from services.portal.domain.sessions import purge_ended
+
+    database, config = portal_app.extensions["yizhan"].database, portal_app.extensions["portal"].config
+    phone = new_phone()
+    sign_in_in_process(portal_app, phone)
+    clock = portal_app.extensions["portal"].clock
+    later = clock.now + timedelta(days=7, minutes=2)
+    assert purge_ended(database, config, later) >= 1
+    with database.transaction() as session:
+        assert codes.purge_old_codes(session, clock.now + timedelta(days=2, minutes=1)) >= 1
+    with database.reader() as session:
+        assert session.scalars(select(SignInCode).where(SignInCode.phone == f"+86{phone}")).all() == []
+
+
+def test_the_portals_relay_process_is_alive(running_portal):
+    from tests.processes import wait_until
+
+    heartbeat = running_portal.log_dir / "portal-relay.alive"
+    wait_until(heartbeat.exists, 30, 0.2, "the portal relay's heartbeat")

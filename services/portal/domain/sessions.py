@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from werkzeug.datastructures import CallbackDict
 
 from services.portal.models import Account, WebSession
@@ -120,10 +120,9 @@ def end_every_session(database, account_id: int) -> int:
         return db.execute(delete(WebSession).where(WebSession.account_id == account_id)).rowcount
 
 
-def sessions_of(database, account_id: int) -> list[WebSession]:
-    with database.reader() as db:
-        return db.scalars(select(WebSession).where(WebSession.account_id == account_id)).all()
-
-
-def is_expired(last_seen_at: datetime, timeout: timedelta, now: datetime) -> bool:
-    return now - last_seen_at > timeout
+def purge_ended(database, config, now: datetime) -> int:
+    """Delete sessions idle past the longest timeout (each is refused at open already; this
+    only keeps the table small). Run by the portal's relay process now and then."""
+    longest = max([*config.idle_timeout.values(), ANONYMOUS_IDLE])
+    with database.transaction() as db:
+        return db.execute(delete(WebSession).where(WebSession.last_seen_at < now - longest)).rowcount

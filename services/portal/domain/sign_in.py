@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from services.portal.models import Account, SignInCode
 from shared import contracts
@@ -128,3 +128,11 @@ def account_for_phone(session, phone: Phone, organization_id: int | None, now: d
     account.last_sign_in_at = now
     session.flush()
     return account
+
+
+# The daily caps count a station day's codes; older rows serve nothing.
+CODES_KEPT = timedelta(days=2)
+
+
+def purge_old_codes(session, now: datetime) -> int:
+    return session.execute(delete(SignInCode).where(SignInCode.created_at < now - CODES_KEPT)).rowcount
