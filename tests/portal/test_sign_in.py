@@ -333,3 +333,18 @@ def test_the_portals_relay_process_is_alive(running_portal):
 
     heartbeat = running_portal.log_dir / "portal-relay.alive"
     wait_until(heartbeat.exists, 30, 0.2, "the portal relay's heartbeat")
+
+
+@pytest.mark.parametrize("env, secure", [("test", True), ("production", True), ("development", False)])
+def test_the_session_cookie_is_secure_outside_development(running_portal, env, secure):
+    from services.portal import create_app
+    from shared.settings import Settings
+
+    environ = {k: v for k, v in running_portal.portal.env.items() if k != "PORTAL_COOKIE_SECURE"}
+    app = create_app(Settings.from_env({**environ, "YIZHAN_ENV": env}))
+    try:
+        cookie = app.test_client().get("/sign-in").headers["Set-Cookie"]
+    finally:
+        app.extensions["yizhan"].database.dispose()
+    assert cookie.startswith(f"{COOKIE_NAME}=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("; Secure" in cookie) is secure
