@@ -92,6 +92,9 @@ class BookingClient(ApiClient):
     def availability(self, venue_id: int, day) -> dict:
         return self.get(f"/venues/{venue_id}/availability", date=day.isoformat())
 
+    def organization(self, organization_id: int) -> dict:
+        return self.get(f"/organizations/{organization_id}")
+
     def organization_of_contact(self, phone: str) -> int | None:
         """The organisation whose contact has this phone (the `system` role's lookup), or None."""
         items = self.get("/organizations", contact_phone=phone)["items"]

@@ -98,7 +98,9 @@ def test_a_resident_signs_in_with_the_code_from_the_sms_log(page, station):
 def test_an_organisations_contact_signs_in_as_its_contact(page, station):
     sign_in(page, station, "13800000001")
     page.wait_for_url("**/account")
-    assert "组织联系人（组织编号 1）" in page.locator("main").inner_text()
+    assert page.locator("#role").inner_text() == "身份：华垦社区党支部的联系人"
+    accessible(page)
+    photograph(page, "account-org")
 
 
 def test_a_wrong_code_is_named_next_to_its_field_in_both_languages(page, station):

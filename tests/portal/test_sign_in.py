@@ -50,7 +50,7 @@ def test_a_resident_signs_in_with_the_code_from_the_sms_and_the_session_id_rotat
     anonymous_id = client.cookies.get(COOKIE_NAME)
     assert anonymous_id  # the CSRF token lives in a server-side session from the first form on
     client, answer = sign_in_over_http(running_portal, phone, client=client)
-    assert answer.url == f"{url}/account" and "您已登录" in answer.text and "居民" in answer.text
+    assert answer.url == f"{url}/account" and "您已登录" in answer.text and "身份：居民" in answer.text
     signed_in_id = client.cookies.get(COOKIE_NAME)
     assert signed_in_id and signed_in_id != anonymous_id
     # An id planted before sign-in (session fixation) is worth nothing after it.
@@ -66,7 +66,7 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(running_portal):
 
 def test_an_organisations_contact_signs_in_as_that_organisation(running_portal):
     _, answer = sign_in_over_http(running_portal, "13800000002")
-    assert "组织联系人（组织编号 2）" in answer.text
+    assert "身份：海南农垦机关物业党支部的联系人" in answer.text
 
 
 def test_the_session_dies_at_sign_out_and_its_id_is_worthless_after(running_portal):
@@ -159,10 +159,10 @@ def rules(portal_app):
 def send(database, config, secret, clock, phone, address="192.0.2.1") -> str:
     """Ask for a code at the clock's time; return it, read from the outbox (the SMS's payload)."""
     with database.transaction() as session:
-        row = codes.request_code(session, codes.parse_phone(phone), address, clock(), config, secret)
+        _, key = codes.request_code(session, codes.parse_phone(phone), address, clock(), config, secret)
     with database.reader() as session:
         outbox = session.scalars(select(database.infrastructure.outbox)).all()
-    return next(o.payload["params"]["code"] for o in outbox if o.payload["idempotency_key"] == f"portal-sign-in-{row.id}")
+    return next(o.payload["params"]["code"] for o in outbox if o.payload["idempotency_key"] == key)
 
 
 def check(database, config, secret, clock, phone, code):
@@ -229,7 +229,13 @@ def test_a_phone_gets_at_most_ten_codes_a_day(rules):
 
 
 def test_one_client_address_gets_at_most_fifty_codes_a_day(rules):
+    from dataclasses import replace
+
+    from services.portal.config import PortalConfig
+
     database, config, secret, clock = rules
+    config = replace(config, codes_per_address_per_day=PortalConfig.codes_per_address_per_day)
+    assert config.codes_per_address_per_day == 50
     for _ in range(config.codes_per_address_per_day):
         send(database, config, secret, clock, new_phone(), address="198.51.100.7")
     with pytest.raises(codes.SignInRefused) as refusal:
@@ -348,3 +354,24 @@ def test_the_session_cookie_is_secure_outside_development(running_portal, env, s
         app.extensions["yizhan"].database.dispose()
     assert cookie.startswith(f"{COOKIE_NAME}=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert ("; Secure" in cookie) is secure
+
+
+def test_a_signed_in_visitor_asking_to_sign_in_goes_on_to_the_page(running_portal):
+    client, _ = sign_in_over_http(running_portal, new_phone())
+    answer = client.get(f"{running_portal.portal.url}/sign-in", params={"next": "//evil.example"}, allow_redirects=False,
+                        timeout=10)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+
+
+def test_a_code_after_a_purge_is_a_new_message_for_notify(rules):
+    """SQLite hands a purged row's id out again: the SMS's idempotency key must not follow it."""
+    database, config, secret, clock = rules
+    with database.reader() as session:
+        keys_before = {o.payload["idempotency_key"] for o in session.scalars(select(database.infrastructure.outbox))}
+    clock.now += timedelta(days=3)
+    with database.transaction() as session:
+        codes.purge_old_codes(session, clock.now)
+    send(*rules, new_phone())
+    with database.reader() as session:
+        keys_after = [o.payload["idempotency_key"] for o in session.scalars(select(database.infrastructure.outbox))]
+    assert len(set(keys_after)) == len(keys_after) and len(set(keys_after) - keys_before) == 1

@@ -64,8 +64,9 @@ def station_day_start(now: datetime) -> datetime:
 
 
 def request_code(session, phone: Phone, client_address: str, now: datetime, config, secret: str,
-                 locale: str = "zh-CN") -> SignInCode:
-    """Make a code, end the phone's older ones, and put the SMS in the outbox (same transaction)."""
+                 locale: str = "zh-CN") -> tuple[SignInCode, str]:
+    """Make a code, end the phone's older ones, and put the SMS in the outbox (same transaction).
+    Returns the row and the SMS's idempotency key."""
     last = session.scalar(select(SignInCode).where(SignInCode.phone == phone.e164)
                           .order_by(SignInCode.created_at.desc()).limit(1))
     if last is not None and now < last.created_at + config.code_resend_after:
@@ -85,14 +86,17 @@ def request_code(session, phone: Phone, client_address: str, now: datetime, conf
                      created_at=now, expires_at=now + config.code_valid)
     session.add(row)
     session.flush()
+    message_key = f"portal-sign-in-{secrets.token_hex(16)}"
     enqueue(session, contracts.SEND_MESSAGE, {
-        "v": contracts.CONTRACT_VERSION, "idempotency_key": f"portal-sign-in-{row.id}", "channel": "sms",
+        # Random, not the row's id: purged rows' ids come round again on SQLite, and notify
+        # would take a new code for a message it has already sent.
+        "v": contracts.CONTRACT_VERSION, "idempotency_key": message_key, "channel": "sms",
         "recipient": phone.national, "template": SMS_TEMPLATE, "locale": locale,
         "params": {"code": code, "minutes": int(config.code_valid.total_seconds() // 60)},
         # A code is wanted now or never: not held for quiet hours, and dropped once it has expired.
         "urgent": True, "expires_at": row.expires_at.isoformat(),
     })
-    return row
+    return row, message_key
 
 
 def check_code(session, phone: Phone, code: str, now: datetime, config, secret: str) -> SignInCode:

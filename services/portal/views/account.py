@@ -29,6 +29,8 @@ def send_code(phone: codes.Phone) -> None:
 
 @blp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
+    if current_account() is not None:
+        return redirect(safe_next(request.args.get("next") or url_for("account.overview")))
     if request.method == "GET" and request.args.get("next"):
         session[NEXT] = safe_next(request.args.get("next"))
     form = PhoneForm()
@@ -100,7 +102,10 @@ def complete_sign_in(phone: codes.Phone, code: str):
 @sign_in_required
 def overview():
     account = current_account()
-    return render_template("account/overview.html", account=account, phone=codes.Phone(account.phone[3:]))
+    phone = codes.Phone(account.phone.removeprefix("+86")) if account.phone else None
+    # Asked with the account's own token: booking lets an org see only itself.
+    organization = booking_client().organization(account.org_id) if account.role == "org" else None
+    return render_template("account/overview.html", account=account, phone=phone, organization=organization)
 
 
 @blp.post("/sign-out")

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from services.portal.clients import ApiError
 from services.portal.i18n import LOCALE_COOKIE, LOCALES
-from services.portal.views.helpers import booking_client, now, runtime, safe_next
+from services.portal.views.helpers import booking_client, now, portal, runtime, safe_next
 from shared.timefmt import to_station_time
 
 blp = Blueprint("public", __name__)
@@ -71,7 +71,7 @@ def language(code: str):
         abort(404)
     response = make_response(redirect(safe_next(request.args.get("next"))))
     response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
-                        secure=runtime().settings.env != "development" and request.is_secure)
+                        secure=portal().config.cookie_secure)
     return response
 
 
