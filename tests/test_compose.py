@@ -336,4 +336,6 @@ def test_gateway_serves_the_portal_at_the_root(nginx_conf, services):
     block = location_block(nginx_conf, "/")
     assert "set $upstream portal:8000;" in block and "portal" in services
     assert "proxy_pass http://$upstream$request_uri;" in block  # the raw path, nothing cut
+    assert "error_page 502 503 504 =503 @portal_unavailable;" in block
+    assert "网页暂时打不开" in location_block(nginx_conf, "@portal_unavailable")
     assert "portal" in services["gateway"]["depends_on"]

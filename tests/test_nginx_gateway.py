@@ -11,13 +11,14 @@ import shutil
 import socket
 import subprocess
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
 
-from yizhan.processes import free_port, port_answers, wait_until
+from yizhan.processes import free_port, port_answers, refused_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
@@ -52,15 +53,15 @@ class EchoHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory):
-    work = tmp_path_factory.mktemp("nginx")
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+@contextmanager
+def running_nginx(work: Path, upstream_port: int, portal_port: int | None = None):
+    """deploy/nginx.conf under a real nginx, every upstream at upstream_port (the portal's at portal_port)."""
     port = free_port()
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     conf = re.sub(r"resolver [^;]*;", "", conf)
-    conf = re.sub(r"set \$upstream [\w-]+:\d+;", f"set $upstream 127.0.0.1:{upstream.server_port};", conf)
+    if portal_port is not None:
+        conf = conf.replace("set $upstream portal:8000;", f"set $upstream 127.0.0.1:{portal_port};")
+    conf = re.sub(r"set \$upstream [\w-]+:\d+;", f"set $upstream 127.0.0.1:{upstream_port};", conf)
     conf = conf.replace("listen 80;", f"listen 127.0.0.1:{port};")
     conf = conf.replace("error_log /dev/stderr warn;", f"error_log {work}/error.log warn;")
     conf = conf.replace("access_log /dev/stdout gateway;", f"access_log {work}/access.log gateway;")
@@ -74,6 +75,16 @@ def gateway(tmp_path_factory):
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        with running_nginx(tmp_path_factory.mktemp("nginx"), upstream.server_port) as url:
+            yield url
+    finally:
         upstream.shutdown()
 
 
@@ -134,3 +145,11 @@ def test_the_portals_own_content_security_policy_is_kept_once(gateway):
     assert page.raw.headers.getlist("Content-Security-Policy") == [PORTAL_POLICY]
     api = requests.get(f"{gateway}/booking/venues", timeout=10)
     assert api.raw.headers.getlist("Content-Security-Policy") == ["frame-ancestors 'none'"]
+
+
+def test_when_the_portal_is_away_a_browser_gets_a_bilingual_page(tmp_path):
+    with refused_port() as away, running_nginx(tmp_path, away, portal_port=away) as gateway:
+        answer = requests.get(f"{gateway}/venues", timeout=10)
+    assert answer.status_code == 503 and answer.headers["Content-Type"].startswith("text/html")
+    assert "网页暂时打不开" in answer.text and "not answering" in answer.text
+    assert answer.headers["X-Frame-Options"] == "DENY"

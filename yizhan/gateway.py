@@ -67,6 +67,8 @@ def create_gateway(settings=None):
             response = connection.getresponse()
             payload = response.read()
         except OSError:
+            if prefix == PORTAL:  # a person with a browser, not a program: a page, in both languages
+                return _page(start_response, "502 Bad Gateway", PORTAL_UNAVAILABLE)
             return _error(start_response, "502 Bad Gateway", "bad_gateway", f"{prefix} 服务暂不可用 {prefix} is not answering.")
         finally:
             connection.close()
@@ -134,6 +136,20 @@ def _forwarded_headers(environ, prefix: str) -> dict:
 
 def _error(start_response, status: str, code: str, message: str):
     return _json(start_response, status, {"error": {"code": code, "message": message, "fields": {}}})
+
+
+PORTAL_UNAVAILABLE = ("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                      "<title>驿站 Yizhan</title></head><body><main><h1>网页暂时打不开，请稍后再试</h1>"
+                      "<p lang=\"en\">The station's pages are not answering; please try again shortly.</p>"
+                      "</main></body></html>")
+
+
+def _page(start_response, status: str, html: str):
+    data = html.encode()
+    start_response(status, with_security_headers([("Content-Type", "text/html; charset=utf-8"),
+                                                  ("Content-Length", str(len(data)))]))
+    return [data]
 
 
 def _json(start_response, status: str, body: dict):
