@@ -244,3 +244,9 @@ def test_no_page_has_an_inline_script_or_style(station):
     for path in ("/", "/venues", "/venues/3", "/sign-in"):
         html = requests.get(station.portal.url + path, timeout=10).text
         assert "<script" not in html and "style=" not in html and "<style" not in html, path
+
+
+def test_the_menu_says_where_you_are(page, station):
+    page.goto("/venues/3")
+    assert page.get_by_role("link", name="场地预约").get_attribute("aria-current") == "page"
+    assert page.get_by_role("link", name="首页").get_attribute("aria-current") is None
