@@ -375,3 +375,23 @@ def test_a_code_after_a_purge_is_a_new_message_for_notify(rules):
     with database.reader() as session:
         keys_after = [o.payload["idempotency_key"] for o in session.scalars(select(database.infrastructure.outbox))]
     assert len(set(keys_after)) == len(keys_after) and len(set(keys_after) - keys_before) == 1
+
+
+def test_two_requests_for_one_phone_at_once_send_one_code(rules):
+    """Two portal replicas asked at the same moment: the resend rule still holds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    database, config, secret, clock = rules
+    phone, now = new_phone(), clock()
+
+    def ask(address):
+        try:
+            with database.transaction() as session:
+                codes.request_code(session, codes.parse_phone(phone), address, now, config, secret)
+            return "sent"
+        except codes.SignInRefused as refusal:
+            return refusal.message_id
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(ask, [f"203.0.113.{n}" for n in range(4)]))
+    assert sorted(answers) == ["code_too_soon"] * 3 + ["sent"]

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from services.portal.models import Account, SignInCode
 from shared import contracts
@@ -67,6 +67,7 @@ def request_code(session, phone: Phone, client_address: str, now: datetime, conf
                  locale: str = "zh-CN") -> tuple[SignInCode, str]:
     """Make a code, end the phone's older ones, and put the SMS in the outbox (same transaction).
     Returns the row and the SMS's idempotency key."""
+    lock_phone(session, phone)
     last = session.scalar(select(SignInCode).where(SignInCode.phone == phone.e164)
                           .order_by(SignInCode.created_at.desc()).limit(1))
     if last is not None and now < last.created_at + config.code_resend_after:
@@ -97,6 +98,14 @@ def request_code(session, phone: Phone, client_address: str, now: datetime, conf
         "urgent": True, "expires_at": row.expires_at.isoformat(),
     })
     return row, message_key
+
+
+def lock_phone(session, phone: Phone) -> None:
+    """Two requests for one phone at once (two portal replicas) must not both pass the resend
+    rule: on PostgreSQL a transaction-scoped advisory lock keyed by the number serialises them
+    (PostgreSQL docs, "Advisory Locks"); SQLite's BEGIN IMMEDIATE already does (shared/db.py)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(phone.national)})
 
 
 def check_code(session, phone: Phone, code: str, now: datetime, config, secret: str) -> SignInCode:
