@@ -9,12 +9,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEVELOPMENT_SECRET = "dev-secret-for-a-laptop-never-for-production"
+# The JSON APIs: each has its queue, its worker and its tasks.
 SERVICES = ("booking", "desk", "notify")
-# Where each service's code lives; the service's name is also its queue and task prefix.
-SERVICE_PACKAGES = {"booking": "services.booking", "desk": "services.services_desk", "notify": "services.notify"}
+# The pages people use (services/portal): no queue of its own; its outbox is relayed by its own process.
+PORTAL = "portal"
+# Every service with a database of its own, migrated and seeded by `yizhan migrate` / `yizhan seed`.
+DATABASE_SERVICES = (*SERVICES, PORTAL)
+# Where each service's code lives; an API's name is also its queue and task prefix.
+SERVICE_PACKAGES = {"booking": "services.booking", "desk": "services.services_desk", "notify": "services.notify",
+                    "portal": "services.portal"}
 STATION_TIMEZONE = "Asia/Shanghai"
-# Where `make run` serves each API on its own (the gateway mounts them under /<name>).
-DEFAULT_PORTS = {"booking": 8081, "desk": 8082, "notify": 8083}
+# Where `make run` serves each service on its own (the gateway mounts the APIs under /<name>, the portal at /).
+DEFAULT_PORTS = {"booking": 8081, "desk": 8082, "notify": 8083, "portal": 8084}
 
 
 class ConfigurationError(RuntimeError):
@@ -62,7 +68,7 @@ class Settings:
             var_dir=var_dir,
             database_urls={
                 name: e.get(f"{name.upper()}_DATABASE_URL") or f"sqlite:///{var_dir / name}.db"
-                for name in SERVICES
+                for name in DATABASE_SERVICES
             },
             log_level=e.get("YIZHAN_LOG_LEVEL", "INFO").upper(),
             token_ttl_seconds=int(e.get("YIZHAN_TOKEN_TTL", 8 * 3600)),

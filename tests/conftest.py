@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from shared.auth import issue_token
 from shared.migrations import upgrade
-from shared.settings import SERVICE_PACKAGES, SERVICES, Settings
+from shared.settings import DATABASE_SERVICES, SERVICE_PACKAGES, SERVICES, Settings
 from tests.processes import RedisServer, api_process, free_port, stop_together, wait_healthy, worker_process
 from yizhan.smtp_sink import start_sink
 
@@ -97,11 +97,11 @@ def backend(request):
 
 
 class FreshDatabases:
-    """One new, migrated database per service; dropped afterwards."""
+    """One new, migrated database per service (the portal's too); dropped afterwards."""
 
     def __init__(self, backend: str, directory: Path):
         self.backend = backend
-        self.names = {s: f"yz_{uuid.uuid4().hex[:10]}_{s}" for s in SERVICES}
+        self.names = {s: f"yz_{uuid.uuid4().hex[:10]}_{s}" for s in DATABASE_SERVICES}
         if backend == "sqlite":
             self.urls = {s: f"sqlite:///{directory / name}.db" for s, name in self.names.items()}
         else:

@@ -296,3 +296,46 @@ def test_gateway_config_passes_nginx_t(tmp_path):
     if result.returncode != 0 and "Permission denied" in result.stderr:
         pytest.skip(f"nginx -t needs root here: {result.stderr.strip()}")
     assert result.returncode == 0, result.stderr
+
+
+# --- the portal (issue 12) --------------------------------------------------------------------
+
+
+def test_the_portal_runs_under_gunicorn_after_migrations(services):
+    portal = services["portal"]
+    assert "services.portal:create_app()" in command_args(portal)
+    assert portal["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_portals_outbox_has_a_relay(services):
+    relay = services["portal-relay"]
+    assert command_args(relay)[-2:] == ["-m", "services.portal.relay"]
+    assert "portal-relay.alive" in " ".join(relay["healthcheck"]["test"])
+    assert relay["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_every_service_database_is_created_and_named(services):
+    from shared.settings import DATABASE_SERVICES
+
+    environment = yaml.safe_load(COMPOSE_FILE.read_text())["x-app-environment"]
+    created = (ROOT / "deploy" / "postgres" / "10-create-databases.sql").read_text()
+    for name in DATABASE_SERVICES:
+        url = environment[f"{name.upper()}_DATABASE_URL"]
+        database = url.rsplit("/", 1)[1]
+        assert f"CREATE DATABASE {database};" in created, name
+
+
+def test_the_portal_reaches_the_apis_inside_the_network(services):
+    environment = yaml.safe_load(COMPOSE_FILE.read_text())["x-app-environment"]
+    for name in ("booking", "desk", "notify"):
+        host = re.match(r"http://([\w-]+):8000$", environment[f"PORTAL_{name.upper()}_URL"]).group(1)
+        assert host in services
+
+
+def test_gateway_serves_the_portal_at_the_root(nginx_conf, services):
+    block = location_block(nginx_conf, "/")
+    assert "set $upstream portal:8000;" in block and "portal" in services
+    assert "proxy_pass http://$upstream$request_uri;" in block  # the raw path, nothing cut
+    assert "error_page 502 503 504 =503 @portal_unavailable;" in block
+    assert "网页暂时打不开" in location_block(nginx_conf, "@portal_unavailable")
+    assert "portal" in services["gateway"]["depends_on"]

@@ -11,17 +11,21 @@ import shutil
 import socket
 import subprocess
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
 
-from yizhan.processes import free_port, port_answers, wait_until
+from yizhan.processes import free_port, port_answers, refused_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
 pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs nginx-light)")
+
+
+PORTAL_POLICY = "default-src 'self'; script-src 'self'; frame-ancestors 'none'"
 
 
 class EchoHandler(BaseHTTPRequestHandler):
@@ -37,6 +41,9 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("X-Frame-Options", "DENY")
         self.send_header("Cache-Control", "no-store")
+        if self.headers.get("X-Forwarded-Prefix") is None:
+            # Asked as the portal (no API prefix): like a page, it sends its own, stricter policy.
+            self.send_header("Content-Security-Policy", PORTAL_POLICY)
         self.end_headers()
         self.wfile.write(payload)
 
@@ -46,15 +53,15 @@ class EchoHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory):
-    work = tmp_path_factory.mktemp("nginx")
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+@contextmanager
+def running_nginx(work: Path, upstream_port: int, portal_port: int | None = None):
+    """deploy/nginx.conf under a real nginx, every upstream at upstream_port (the portal's at portal_port)."""
     port = free_port()
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     conf = re.sub(r"resolver [^;]*;", "", conf)
-    conf = re.sub(r"set \$upstream [\w-]+:\d+;", f"set $upstream 127.0.0.1:{upstream.server_port};", conf)
+    if portal_port is not None:
+        conf = conf.replace("set $upstream portal:8000;", f"set $upstream 127.0.0.1:{portal_port};")
+    conf = re.sub(r"set \$upstream [\w-]+:\d+;", f"set $upstream 127.0.0.1:{upstream_port};", conf)
     conf = conf.replace("listen 80;", f"listen 127.0.0.1:{port};")
     conf = conf.replace("error_log /dev/stderr warn;", f"error_log {work}/error.log warn;")
     conf = conf.replace("access_log /dev/stdout gateway;", f"access_log {work}/access.log gateway;")
@@ -68,6 +75,16 @@ def gateway(tmp_path_factory):
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        with running_nginx(tmp_path_factory.mktemp("nginx"), upstream.server_port) as url:
+            yield url
+    finally:
         upstream.shutdown()
 
 
@@ -116,3 +133,23 @@ def test_every_answer_carries_the_security_headers_once(gateway, path):
                         ("Cache-Control", "no-store")):
         assert response.raw.headers.getlist(name) == [value], (path, name)
     assert response.headers.get("Server") == "nginx"  # server_tokens off: no version
+
+
+def test_a_page_path_reaches_the_portal_as_sent_with_no_prefix(gateway):
+    answer = requests.get(f"{gateway}/venues/3?week=2026-12-07", timeout=10).json()
+    assert answer == {"path": "/venues/3?week=2026-12-07", "body": "", "prefix": None}
+
+
+def test_the_portals_own_content_security_policy_is_kept_once(gateway):
+    page = requests.get(f"{gateway}/sign-in", timeout=10)
+    assert page.raw.headers.getlist("Content-Security-Policy") == [PORTAL_POLICY]
+    api = requests.get(f"{gateway}/booking/venues", timeout=10)
+    assert api.raw.headers.getlist("Content-Security-Policy") == ["frame-ancestors 'none'"]
+
+
+def test_when_the_portal_is_away_a_browser_gets_a_bilingual_page(tmp_path):
+    with refused_port() as away, running_nginx(tmp_path, away, portal_port=away) as gateway:
+        answer = requests.get(f"{gateway}/venues", timeout=10)
+    assert answer.status_code == 503 and answer.headers["Content-Type"].startswith("text/html")
+    assert "网页暂时打不开" in answer.text and "not answering" in answer.text
+    assert answer.headers["X-Frame-Options"] == "DENY"

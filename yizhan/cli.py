@@ -13,7 +13,7 @@ import sys
 import click
 
 from shared.auth import MAX_TOKEN_TTL_SECONDS, ROLES, issue_token
-from shared.settings import SERVICES, ConfigurationError, load_settings
+from shared.settings import DATABASE_SERVICES, SERVICES, ConfigurationError, load_settings
 from yizhan.services import migrate_service, seed_service, service_app
 
 
@@ -41,20 +41,20 @@ def token(role, org_id, sub, ttl):
 
 
 @main.command()
-@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+@click.argument("services", nargs=-1, type=click.Choice(DATABASE_SERVICES))
 def migrate(services):
-    """Apply every service's Alembic migrations (all services by default)."""
+    """Apply every service's Alembic migrations (all services, the portal too, by default)."""
     settings = _settings()
-    for name in services or SERVICES:
+    for name in services or DATABASE_SERVICES:
         migrate_service(name, settings)
         click.echo(f"{name}: migrated", err=True)
 
 
 @main.command()
-@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+@click.argument("services", nargs=-1, type=click.Choice(DATABASE_SERVICES))
 def seed(services):
     """Load the station's venues, demo organisations and message templates (all services by default)."""
-    for name in services or SERVICES:
+    for name in services or DATABASE_SERVICES:
         counts = seed_service(name)
         click.echo(f"{name}: seeded {json.dumps(counts, ensure_ascii=False)}", err=True)
 

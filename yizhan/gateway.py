@@ -1,8 +1,9 @@
 """The local gateway of `make run`: one port, each service under its prefix.
 
     /booking/... → the booking API    /desk/... → the desk API    /notify/... → notify
+    everything else → the portal (the pages), at /
 
-It does what deploy/nginx.conf does in production: strips the prefix, passes
+It does what deploy/nginx.conf does in production: strips an API's prefix, passes
 it on as X-Forwarded-Prefix (so /docs finds /booking/openapi.json), and gives
 every request an X-Request-ID. `python -m yizhan.gateway HOST:PORT` serves it
 with waitress, which reads each request whole before a thread runs this app
@@ -21,8 +22,8 @@ from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask
 
 from shared.errors import HTTP_CODES, HTTP_MESSAGES
-from shared.security_headers import SecurityHeaders
-from shared.settings import SERVICES, load_settings
+from shared.security_headers import with_security_headers
+from shared.settings import PORTAL, SERVICES, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ SERVER_OPTIONS = {"threads": 16, "connection_limit": 500, "channel_timeout": 60,
 
 def create_gateway(settings=None):
     settings = settings or load_settings()
-    upstreams = {name: ("127.0.0.1", settings.service_ports[name]) for name in SERVICES}
+    upstreams = {name: ("127.0.0.1", settings.service_ports[name]) for name in (*SERVICES, PORTAL)}
 
     def app(environ, start_response):
         try:
@@ -54,31 +55,41 @@ def create_gateway(settings=None):
     def route(environ, start_response):
         path = environ.get("PATH_INFO", "")
         prefix, _, rest = path.lstrip("/").partition("/")
-        if path in ("", "/"):
-            return _json(start_response, "200 OK", {"services": {n: f"/{n}/docs" for n in SERVICES}})
-        if prefix not in upstreams:
-            return _error(start_response, "404 Not Found", "not_found", "未找到 Not found.")
+        if prefix not in SERVICES:  # the pages: the whole path goes to the portal, with no prefix
+            prefix, rest = PORTAL, path.lstrip("/")
         body = _read_body(environ)
         if body is None:
             return _error(start_response, "413 Payload Too Large", "payload_too_large", "请求过大 The request is too large.")
         connection = http.client.HTTPConnection(*upstreams[prefix], timeout=60)
         try:
             connection.request(environ["REQUEST_METHOD"], upstream_target(rest, environ.get("QUERY_STRING", "")),
-                               body=body or None, headers=_forwarded_headers(environ, prefix))
+                               body=body or None, headers=_forwarded_headers(environ, "" if prefix == PORTAL else prefix))
             response = connection.getresponse()
             payload = response.read()
         except OSError:
+            if prefix == PORTAL:  # a person with a browser, not a program: a page, in both languages
+                return _page(start_response, "502 Bad Gateway", PORTAL_UNAVAILABLE)
             return _error(start_response, "502 Bad Gateway", "bad_gateway", f"{prefix} 服务暂不可用 {prefix} is not answering.")
         finally:
             connection.close()
         out = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP | {"content-length"}]
         out.append(("Content-Length", str(len(payload))))
-        start_response(f"{response.status} {response.reason}", out)
+        start_response(f"{response.status} {response.reason}", with_upstream_policy(out))
         return [payload]
 
-    # The gateway's own answers (its 404, 413, 502 and the listing at /) carry the
-    # services' security headers too; an API's pass through once, not twice.
-    return SecurityHeaders(app)
+    return app
+
+
+def with_upstream_policy(headers: list) -> list:
+    """The services' security headers on a proxied answer, once. A service's own
+    Content-Security-Policy is kept: the portal's (no inline script, frame-ancestors
+    'none') is stricter than the APIs' frame-ancestors alone."""
+    own_policy = [value for name, value in headers if name.lower() == "content-security-policy"]
+    merged = with_security_headers(headers)
+    if own_policy:
+        merged = [(name, value) for name, value in merged if name.lower() != "content-security-policy"]
+        merged.append(("Content-Security-Policy", own_policy[0]))
+    return merged
 
 
 def upstream_target(rest: str, query: str) -> str:
@@ -127,9 +138,24 @@ def _error(start_response, status: str, code: str, message: str):
     return _json(start_response, status, {"error": {"code": code, "message": message, "fields": {}}})
 
 
+PORTAL_UNAVAILABLE = ("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                      "<title>驿站 Yizhan</title></head><body><main><h1>网页暂时打不开，请稍后再试</h1>"
+                      "<p lang=\"en\">The station's pages are not answering; please try again shortly.</p>"
+                      "</main></body></html>")
+
+
+def _page(start_response, status: str, html: str):
+    data = html.encode()
+    start_response(status, with_security_headers([("Content-Type", "text/html; charset=utf-8"),
+                                                  ("Content-Length", str(len(data)))]))
+    return [data]
+
+
 def _json(start_response, status: str, body: dict):
     data = json.dumps(body, ensure_ascii=False).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    # The gateway's own answers (its 413, 502) carry the services' security headers too.
+    start_response(status, with_security_headers([("Content-Type", "application/json"), ("Content-Length", str(len(data)))]))
     return [data]
 
 

@@ -1,8 +1,9 @@
 """`make run`: the whole station on this machine, with demo data.
 
 Redis (the one at REDIS_URL when it answers, otherwise a private redis-server),
-the three APIs under gunicorn, one worker per queue, the scheduler, a local
-SMTP sink and the gateway, all under honcho: Ctrl-C stops every one of them.
+the three APIs and the portal under gunicorn, one worker per queue, the portal's
+outbox relay, the scheduler, a local SMTP sink and the gateway, all under honcho:
+Ctrl-C stops every one of them.
 The API, worker and scheduler command lines are the ones docker-compose.yml runs.
 """
 
@@ -17,16 +18,24 @@ from honcho.manager import Manager
 from honcho.printer import Printer
 
 from shared.auth import issue_token
-from shared.settings import SERVICE_PACKAGES, SERVICES
+from shared.settings import DATABASE_SERVICES, PORTAL, SERVICE_PACKAGES, SERVICES
 from yizhan.processes import BIN, free_port, port_answers
 from yizhan.services import migrate_service, seed_service
 
+# Who a phone signs in as: booking's demo organisations' contacts (services/booking/seed_data.py), any other a resident.
+DEMO_SIGN_INS = (("13800000001", "组织联系人 contact of organisation 1 (role org)"),
+                 ("13800000002", "组织联系人 contact of organisation 2 (role org)"),
+                 ("13900000001", "居民 a resident (any other mainland mobile too)"))
 ROLES_TO_PRINT = (("staff", None), ("admin", None), ("org", 1), ("resident", None), ("system", None))
 
 
 def api_command(name: str, bind: str) -> list[str]:
     return [str(BIN / "gunicorn"), "--config", "python:shared.gunicorn_conf", "--bind", bind,
             f"{SERVICE_PACKAGES[name]}:create_app()"]
+
+
+def portal_relay_command() -> list[str]:
+    return [sys.executable, "-m", "services.portal.relay"]
 
 
 def worker_command(name: str) -> list[str]:
@@ -67,6 +76,8 @@ def plan_processes(settings, var_dir: Path, env: dict) -> dict:
     for name in SERVICES:
         processes[f"{name}-api"] = api_command(name, f"127.0.0.1:{settings.service_ports[name]}")
         processes[f"{name}-worker"] = worker_command(name)
+    processes["portal"] = api_command(PORTAL, f"127.0.0.1:{settings.service_ports[PORTAL]}")
+    processes["portal-relay"] = portal_relay_command()
     processes["scheduler"] = scheduler_command(var_dir / "celerybeat-schedule")
     processes["smtp-sink"] = [str(BIN / "yizhan"), "smtp-sink"]
     processes["gateway"] = gateway_command(settings.gateway_port)
@@ -75,7 +86,8 @@ def plan_processes(settings, var_dir: Path, env: dict) -> dict:
 
 def banner(settings, env: dict, own_redis: bool) -> str:
     gateway = f"http://127.0.0.1:{settings.gateway_port}"
-    lines = ["", "驿站 yizhan is starting. 服务地址 URLs:"]
+    lines = ["", "驿站 yizhan is starting. 服务地址 URLs:",
+             f"  portal   {gateway}/   网页 the pages (direct: http://127.0.0.1:{settings.service_ports[PORTAL]})"]
     for name in SERVICES:
         lines.append(f"  {name:8} {gateway}/{name}/docs   (direct: http://127.0.0.1:{settings.service_ports[name]})")
     redis_note = "  (its own redis-server: REDIS_URL did not answer)" if own_redis else ""
@@ -85,6 +97,10 @@ def banner(settings, env: dict, own_redis: bool) -> str:
     for role, org in ROLES_TO_PRINT:
         label = f"{role} (org {org})" if org else role
         lines.append(f"  {label:12} {issue_token(settings.secret_key, role, f'demo-{role}', org, settings.token_ttl_seconds)}")
+    lines += ["", "网页登录 Signing in to the pages (" + gateway + "/sign-in): enter the phone, then the 6-digit code",
+              f"that arrives in {settings.sms_log_path} (the SMS log):"]
+    for phone, who in DEMO_SIGN_INS:
+        lines.append(f"  {phone}  {who}")
     lines += ["", "Ctrl-C stops everything.", ""]
     return "\n".join(lines)
 
@@ -108,7 +124,7 @@ def run_station(settings) -> int:
         raise SystemExit(f"port(s) {busy} already in use: is the station already running? "
                          "Set YIZHAN_GATEWAY_PORT / YIZHAN_<SERVICE>_PORT / SMTP_PORT to move it.")
     env = dict(os.environ, YIZHAN_VAR_DIR=str(var_dir), REDIS_URL=settings.redis_url, PYTHONUNBUFFERED="1")
-    for name in SERVICES:
+    for name in DATABASE_SERVICES:
         migrate_service(name, settings)
         print(f"{name}: migrated and seeded {seed_service(name)}", flush=True)
     processes = plan_processes(settings, var_dir, env)

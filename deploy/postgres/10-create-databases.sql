@@ -4,4 +4,6 @@
 -- existing volume, run the matching statement by hand with psql.
 CREATE DATABASE yizhan_booking;
 CREATE DATABASE yizhan_desk;
+-- Before notify: the compose healthcheck waits for yizhan_notify, the last one made.
+CREATE DATABASE yizhan_portal;
 CREATE DATABASE yizhan_notify;

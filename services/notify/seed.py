@@ -5,6 +5,13 @@ from sqlalchemy import select
 from services.notify.models import Template
 
 TEMPLATES = {
+    # The portal's sign-in code (services/portal/domain/sign_in.py); the code is never logged, only sent.
+    ("sign_in_code", "zh-CN"): dict(
+        sms_body="【驿站】您的登录验证码是{code},{minutes}分钟内有效。请勿告诉他人。",
+    ),
+    ("sign_in_code", "en"): dict(
+        sms_body="[Yizhan] Your sign-in code is {code}. It is valid for {minutes} minutes. Do not share it.",
+    ),
     ("booking_received", "zh-CN"): dict(
         sms_body="【驿站】您预约的{venue}({start})“{title}”已收到,工作人员审核后将通知您。预约号{booking_id}。",
         email_subject="预约已收到:{title}",

@@ -87,3 +87,18 @@ def test_bookings_the_day_before_and_after_are_not_busy(station):
         assert client.post("/bookings", json=body, headers=auth("staff")).status_code == 201
     day = client.get("/venues/2/availability?date=2027-06-15", headers=auth("resident")).json
     assert [b for b in day["busy"] if b["kind"] == "booked"] == []
+
+
+def test_availability_names_the_earliest_bookable_date_by_the_working_day_rule(station):
+    from datetime import datetime
+
+    from services.booking.policy import BookingPolicy
+    from shared.timefmt import STATION_TZ
+    from shared.working_days import WorkingCalendar
+
+    body = station.client("booking").get("/venues/3/availability?date=2027-01-05", headers=auth("resident")).json
+    today = datetime.now(STATION_TZ).date()
+    notice = BookingPolicy.from_env(station.settings.environ).notice_working_days
+    expected = WorkingCalendar.from_environ(station.settings.environ).earliest_bookable_date(today, notice)
+    assert body["notice_working_days"] == notice == 3
+    assert body["earliest_bookable_date"] == expected.isoformat()

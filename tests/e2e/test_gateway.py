@@ -113,3 +113,11 @@ def test_every_answer_carries_the_security_headers_once(gateway, path):
     for name, value in (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Cache-Control", "no-store")):
         assert response.raw.headers.getlist(name) == [value], (path, name)
     assert "Server" not in response.headers or response.headers["Server"] == "yizhan"
+
+
+def test_a_page_the_portal_cannot_answer_is_a_bilingual_page(gateway):
+    """This station runs no portal: a browser asking for a page gets HTML it can show, not JSON."""
+    _, url = gateway
+    answer = requests.get(f"{url}/venues", timeout=10)
+    assert answer.status_code == 502 and answer.headers["Content-Type"].startswith("text/html")
+    assert "网页暂时打不开" in answer.text and "not answering" in answer.text and "<script" not in answer.text

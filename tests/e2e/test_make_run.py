@@ -31,7 +31,7 @@ def port_open(port: int) -> bool:
 
 @pytest.fixture
 def local_station(tmp_path):
-    ports = {name: free_port() for name in ("GATEWAY", "BOOKING", "DESK", "NOTIFY")}
+    ports = {name: free_port() for name in ("GATEWAY", "BOOKING", "DESK", "NOTIFY", "PORTAL")}
     env = {**os.environ, "YIZHAN_VAR_DIR": str(tmp_path / "var"), "YIZHAN_SECRET_KEY": TEST_SECRET,
            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing there: the runner starts its own
            "SMTP_PORT": str(free_port()), "PYTHONUNBUFFERED": "1",
@@ -72,6 +72,11 @@ def test_make_run_serves_the_readme_walkthrough_and_stops_on_ctrl_c(local_statio
     assert "redis-server" in output() and "演示令牌 Demo tokens" in output()
     for role in ("staff", "admin", "org (org 1)", "resident", "system"):
         assert re.search(rf"  {re.escape(role)} +ey", output()), role
+    gateway = f"http://127.0.0.1:{ports['GATEWAY']}"
+    assert f"portal   {gateway}/ " in output() and "13800000001" in output()
+    home = requests.get(f"{gateway}/", timeout=10)
+    assert home.status_code == 200 and "华垦社区党群服务驿站" in home.text
+    assert "script-src 'self'" in home.headers["Content-Security-Policy"]
 
     script = walkthrough_script().replace("8080", str(ports["GATEWAY"])).replace(".venv/bin/yizhan", str(BIN / "yizhan"))
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, cwd=ROOT,

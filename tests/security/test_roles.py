@@ -27,6 +27,7 @@ MATRIX = [
     ("booking", "POST", "/bookings/{booking}/check-in", {"org"} | STAFF),
     ("booking", "POST", "/organizations", STAFF),
     ("booking", "GET", "/organizations", STAFF),
+    ("booking", "GET", "/organizations?contact_phone=13800000001", {"system"} | STAFF),
     ("booking", "GET", "/organizations/1", {"org"} | STAFF),
     ("booking", "GET", "/organizations/1/credit-events", {"org"} | STAFF),
     ("booking", "GET", "/booking-requests/some-key?organization_id=1", {"system"} | STAFF),
@@ -114,3 +115,18 @@ def test_the_matrix_covers_every_endpoint_in_the_openapi_documents(station):
                 pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"
                 assert any(s == service and m == method.upper() and re.match(pattern, p) for s, m, p in covered), \
                     f"{method.upper()} {service}{path} has no row in the role matrix"
+
+
+@pytest.mark.parametrize("written", ["13800000001", "+86 138 0000 0001", "+8613800000001", "138-0000-0001"])
+def test_the_system_role_finds_an_organisation_by_its_contacts_phone_however_written(station, written):
+    response = station.client("booking").get("/organizations", query_string={"contact_phone": written},
+                                              headers=auth("system"))
+    assert response.status_code == 200
+    assert [o["id"] for o in response.json["items"]] == [1]
+
+
+@pytest.mark.parametrize("written", ["13800009999", "12345", "not a phone"])
+def test_a_phone_no_organisation_has_finds_none(station, written):
+    response = station.client("booking").get("/organizations", query_string={"contact_phone": written},
+                                              headers=auth("system"))
+    assert response.status_code == 200 and response.json["items"] == []

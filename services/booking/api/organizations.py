@@ -3,6 +3,7 @@
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import fields
 from sqlalchemy import select
 
 from services.booking.context import booking_context
@@ -14,6 +15,7 @@ from shared.auth import requires
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.http_schemas import PageArgs, paginate
+from shared.personal_data import mainland_mobile
 from shared.service_app import current_runtime
 
 blp = Blueprint("organizations", __name__, url_prefix="/organizations",
@@ -35,6 +37,21 @@ def _organization(session, organization_id: int) -> Organization:
     return organization
 
 
+class OrganizationListArgs(PageArgs):
+    contact_phone = fields.String(metadata={"description": "only the organisation(s) whose contact has this mobile "
+                                                          "number, in any written form (the portal's sign-in)"})
+
+
+def contact_phone_forms(text: str) -> list[str] | None:
+    """The ways a stored contact phone may spell this mainland mobile (the Contact schema takes
+    `13800000001` and `+8613800000001` alike); None when it is no mainland mobile at all."""
+    try:
+        national = mainland_mobile(text)
+    except ValueError:
+        return None
+    return [national, f"+86{national}", f"86{national}", f"0086{national}"]
+
+
 @blp.route("")
 class Organizations(MethodView):
     @requires("staff")
@@ -52,12 +69,18 @@ class Organizations(MethodView):
             session.flush()
             return with_standing(session, organization)
 
-    @requires("staff")
-    @blp.arguments(PageArgs, location="query")
+    @requires("staff", "system")
+    @blp.arguments(OrganizationListArgs, location="query")
     @blp.response(200, OrganizationPage)
     def get(self, args):
+        """Staff list every organisation; the system role (the portal) only looks one up by its contact's phone."""
+        query = select(Organization).order_by(Organization.id)
+        if "contact_phone" in args:
+            query = query.where(Organization.contact_phone.in_(contact_phone_forms(args.pop("contact_phone")) or []))
+        elif not g.principal.has_role("staff"):
+            raise Forbidden("须按联系人电话查询 The system role looks organisations up by contact_phone only.")
         with current_runtime().database.reader() as session:
-            page = paginate(session, select(Organization).order_by(Organization.id), args)
+            page = paginate(session, query, args)
             page["items"] = [with_standing(session, o) for o in page["items"]]
             return page
 

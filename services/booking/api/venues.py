@@ -6,6 +6,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from icalendar import Calendar, Event
+from marshmallow import fields
 from sqlalchemy import select
 
 from services.booking.context import booking_context
@@ -18,10 +19,18 @@ from shared.db import utcnow
 from shared.errors import NotFound
 from shared.http_schemas import PageArgs, paginate
 from shared.service_app import current_runtime
+from shared.timefmt import to_station_time
 
 blp = Blueprint("venues", __name__, url_prefix="/venues", description="场地 The station's venues")
 
 CALENDAR_PAST_DAYS, CALENDAR_FUTURE_DAYS = 30, 400
+
+
+class AvailabilityWithNotice(AvailabilitySchema):
+    """The day's free and busy times, and the notice rule a booking of it meets (SPEC §5)."""
+
+    earliest_bookable_date = fields.Date(metadata={"description": "today plus the notice in working days"})
+    notice_working_days = fields.Integer()
 
 
 def _venue(session, venue_id: int) -> Venue:
@@ -54,11 +63,17 @@ class VenueById(MethodView):
 class VenueAvailability(MethodView):
     @requires()
     @blp.arguments(AvailabilityArgs, location="query")
-    @blp.response(200, AvailabilitySchema)
+    @blp.response(200, AvailabilityWithNotice)
     def get(self, args, venue_id):
-        """Free and busy intervals on one day (station time), the station's own sessions included."""
+        """Free and busy intervals on one day (station time), the station's own sessions included,
+        and the earliest date a booking may start on today (the same rule POST /bookings applies)."""
+        context = booking_context()
         with current_runtime().database.reader() as session:
-            return availability(session, _venue(session, venue_id), args["date"], booking_context().calendar)
+            answer = availability(session, _venue(session, venue_id), args["date"], context.calendar)
+        today = to_station_time(utcnow()).date()
+        answer["notice_working_days"] = context.policy.notice_working_days
+        answer["earliest_bookable_date"] = context.calendar.earliest_bookable_date(today, context.policy.notice_working_days)
+        return answer
 
 
 @blp.route("/<int:venue_id>/calendar.ics")

@@ -1,0 +1,18 @@
+"""Flask-WTF forms: every field has a label, every error sits next to its field.
+
+Labels and messages are message ids (services/portal/i18n.py), turned into words
+when the page is drawn, so one form serves both languages.
+"""
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import InputRequired, Regexp
+
+
+class PhoneForm(FlaskForm):
+    phone = StringField("phone_label", validators=[InputRequired("required")])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("code_label", validators=[InputRequired("required"), Regexp(r"^\s*\d{6}\s*$", message="code_format")])
+
