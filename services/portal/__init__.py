@@ -18,12 +18,10 @@ from services.portal.headers import PortalHeaders
 from services.portal.i18n import both, locale, month_day, t
 from services.portal.models import INFRASTRUCTURE
 from services.portal.views import account, errors, public
-from shared.celery_app import make_celery
-from shared.db import Database, utcnow
+from shared.db import utcnow
 from shared.logs import configure_logging, new_request_id, request_id_var
-from shared.outbox import OutboxRelay
 from shared.security_headers import SecurityHeaders
-from shared.service_app import ServiceRuntime
+from shared.service_app import ServiceDefinition, ServiceRuntime
 from shared.settings import PORTAL, load_settings
 
 log = logging.getLogger(__name__)
@@ -47,11 +45,10 @@ def create_app(settings=None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, DEBUG=settings.debug, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
                       SESSION_COOKIE_NAME="yizhan_session", WTF_CSRF_TIME_LIMIT=None,
                       TEMPLATES_AUTO_RELOAD=settings.debug)
-    database = Database(settings.database_url(PORTAL), INFRASTRUCTURE)
-    celery = make_celery(PORTAL, settings)
-    relay = OutboxRelay(database, celery)
-    database.relay = relay
-    app.extensions["yizhan"] = ServiceRuntime(PORTAL, settings, database, celery, relay)
+    # The same runtime handle as the APIs': the database finds the outbox relay through it.
+    runtime = ServiceRuntime(app, ServiceDefinition(PORTAL, "驿站 Yizhan portal", INFRASTRUCTURE), settings)
+    app.extensions["yizhan"] = runtime
+    database = runtime.database
     context = PortalContext(config)
     app.extensions["portal"] = context
     app.session_interface = ServerSideSessions(database, config, clock=lambda: context.clock())

@@ -85,11 +85,12 @@ def running_portal(backend, work_dir, redis_server):
 # --- reading what the station sent ------------------------------------------------------------
 
 def sms_lines(station, national: str) -> list[dict]:
+    """The SMS sent to this mobile; notify hands providers the E.164 form (+86…)."""
     path = Path(station.env["SMS_LOG_PATH"])
     if not path.exists():
         return []
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [line for line in lines if line["to"] == national]
+    return [line for line in lines if line["to"] == f"+86{national}"]
 
 
 def next_code(station, national: str, already: int) -> str:
