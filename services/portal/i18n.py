@@ -8,6 +8,10 @@ KeyError in the tests rather than a silent fallback. Each entry is (zh-CN, en);
 
 from flask import g, request
 
+from services.portal.catalogue import org as org_words
+from services.portal.catalogue import resident as resident_words
+from services.portal.catalogue import staff as staff_words
+
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
 LOCALE_COOKIE = "yizhan_lang"
@@ -105,6 +109,10 @@ MESSAGES = {
     "go_home": ("返回首页", "Go to the home page"),
     "footer": ("华垦社区党群服务驿站 · 服务在驿站，有事立刻办", "Huaken community station · here to help, every day"),
 }
+
+for _area in (org_words, resident_words, staff_words):
+    assert not MESSAGES.keys() & _area.MESSAGES.keys(), "a message id is defined twice"
+    MESSAGES.update(_area.MESSAGES)
 
 
 def locale() -> str:
