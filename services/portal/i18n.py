@@ -111,7 +111,8 @@ MESSAGES = {
 }
 
 for _area in (org_words, resident_words, staff_words):
-    assert not MESSAGES.keys() & _area.MESSAGES.keys(), "a message id is defined twice"
+    if MESSAGES.keys() & _area.MESSAGES.keys():
+        raise RuntimeError(f"message ids defined twice: {sorted(MESSAGES.keys() & _area.MESSAGES.keys())}")
     MESSAGES.update(_area.MESSAGES)
 
 
