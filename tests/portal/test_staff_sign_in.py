@@ -52,6 +52,10 @@ def make_staff(portal_app, role="staff", enrolled=True) -> tuple[str, str]:
     return username, secret
 
 
+def grouped(secret: str) -> str:
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
 def account_named(portal_app, username) -> Account:
     with database_of(portal_app).reader() as db:
         return db.scalar(select(Account).where(Account.username == username))
@@ -177,7 +181,7 @@ def test_yizhan_users_create_makes_an_account_that_enrols_at_its_first_sign_in(r
     assert account.role == "staff" and account.password_hash.startswith("$argon2id$") and PASSWORD not in made.stdout
     client = requests.Session()
     answer = give_password(client, url, username, PASSWORD)
-    assert answer.url == f"{url}/staff/sign-in/enrol" and "<svg" in answer.text and secret in answer.text
+    assert answer.url == f"{url}/staff/sign-in/enrol" and "<svg" in answer.text and grouped(secret) in answer.text
     answer = give_code(client, url, pyotp.TOTP(secret).now(), "/staff/sign-in/enrol")
     assert answer.url == f"{url}/staff" and f"您已登录：{username}" in answer.text
     assert account_named(portal_app, username).totp_confirmed_at is not None
@@ -217,7 +221,7 @@ def test_yizhan_users_reset_2fa_shows_a_new_qr_code_at_the_next_sign_in(running_
     account = account_named(portal_app, username)
     assert account.totp_confirmed_at is None and account.totp_secret != old_secret
     answer = give_password(requests.Session(), url, username, PASSWORD)
-    assert answer.url == f"{url}/staff/sign-in/enrol" and account.totp_secret in answer.text
+    assert answer.url == f"{url}/staff/sign-in/enrol" and grouped(account.totp_secret) in answer.text
 
 
 def test_yizhan_users_totp_prints_the_code_in_development_only(running_portal, portal_app):
@@ -335,7 +339,7 @@ def test_enrolment_shows_the_qr_code_and_is_confirmed_by_a_first_code(portal_app
     assert post_password(browser_client, username, PASSWORD).headers["Location"] == "/staff/sign-in/enrol"
     assert browser_client.get("/staff/sign-in/code").headers["Location"] == "/staff/sign-in/enrol"
     page = browser_client.get("/staff/sign-in/enrol").text
-    assert '<svg' in page and secret in page and "两步验证二维码" in page
+    assert '<svg' in page and grouped(secret) in page and "两步验证二维码" in page
     assert post_code(browser_client, "000000" if code_at(secret, clock) != "000000" else "111111",
                      "/staff/sign-in/enrol").status_code == 422
     assert account_named(portal_app, username).totp_confirmed_at is None
@@ -407,3 +411,21 @@ def test_the_in_process_log_has_no_password_or_code(portal_app, clock, browser_c
     assert "signed in as staff" in caplog.text
     for secret_text in ("some-wrong-password-4471", PASSWORD, code, secret):
         assert secret_text not in caplog.text
+
+
+def test_make_runs_demo_staff_member_signs_in_as_its_banner_says(running_portal):
+    """What `make run` prints: seed (development only), `yizhan users totp demo-staff`, sign in."""
+    from services.portal.seed import DEMO_STAFF_PASSWORD, DEMO_STAFF_USERNAME
+    from shared.settings import Settings
+    from yizhan.local_station import banner
+
+    text = banner(Settings.from_env(running_portal.portal.env), {"REDIS_URL": "redis://x"}, own_redis=False)
+    assert f"/staff/sign-in" in text and DEMO_STAFF_PASSWORD in text and f"yizhan users totp {DEMO_STAFF_USERNAME}" in text
+    assert "demo_staff" not in run_yizhan(running_portal, "seed", "portal").stderr  # not in a test station
+    development = {"YIZHAN_ENV": "development"}
+    seeded = run_yizhan(running_portal, "seed", "portal", env=development)
+    assert seeded.returncode == 0, seeded.stderr
+    code = run_yizhan(running_portal, "users", "totp", DEMO_STAFF_USERNAME, env=development).stdout.strip()
+    url, client = running_portal.portal.url, requests.Session()
+    assert give_password(client, url, DEMO_STAFF_USERNAME, DEMO_STAFF_PASSWORD).url == f"{url}/staff/sign-in/code"
+    assert give_code(client, url, code).url == f"{url}/staff"

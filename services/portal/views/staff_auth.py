@@ -83,7 +83,12 @@ def enrol():
     if account.totp_confirmed_at is not None:
         return redirect(url_for("staff_auth.enter_code"))
     return second_step(account, "staff/enrol.html", qr_svg=staff.enrolment_qr_svg(account, t("staff_enrol_qr_title")),
-                       secret=account.totp_secret)
+                       secret=grouped(account.totp_secret))
+
+
+def grouped(secret: str) -> str:
+    """The key in groups of four, easier to copy by eye; authenticator apps ignore the spaces."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
 @blp.route("/staff/sign-in/code", methods=["GET", "POST"])
