@@ -23,6 +23,7 @@ import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from services.portal.domain.sign_in import SignInRefused
 from services.portal.models import Account, StaffSignInThrottle
@@ -93,13 +94,19 @@ def refuse_if_locked(session, keys, now: datetime, field: str) -> None:
             raise SignInRefused("staff_locked", field, minutes=minutes)
 
 
+def throttle_row(session, key: str) -> StaffSignInThrottle:
+    """The key's row, made if missing, locked for this transaction. INSERT ... ON CONFLICT DO
+    NOTHING, so two replicas counting a first failure at once do not both insert (and one fail)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(StaffSignInThrottle).values(key=key, failures=0, lockouts=0)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    return session.get(StaffSignInThrottle, key, with_for_update=True, populate_existing=True)
+
+
 def count_failure(session, keys, now: datetime, config) -> None:
     for key, allowed in keys:
-        row = session.get(StaffSignInThrottle, key, with_for_update=True)
-        if row is None:
-            row = StaffSignInThrottle(key=key, failures=0, lockouts=0)
-            session.add(row)
-        elif row.last_failure_at is not None and now - row.last_failure_at > FAILURES_FORGOTTEN_AFTER:
+        row = throttle_row(session, key)
+        if row.last_failure_at is not None and now - row.last_failure_at > FAILURES_FORGOTTEN_AFTER:
             row.failures, row.lockouts = 0, 0
         row.failures += 1
         row.last_failure_at = now
