@@ -85,3 +85,16 @@ def test_a_new_admin_enrols_by_the_qr_code_and_signs_in(page, station):
     page.wait_for_url("**/staff")
     assert page.locator("#role").inner_text() == "身份：管理员"
     accessible(page)
+
+
+def test_the_staff_sign_in_in_english(page, station):
+    page.goto("/staff/sign-in")
+    page.get_by_role("link", name="Switch to English").click()
+    page.wait_for_url("**/staff/sign-in")
+    assert page.locator("h1").inner_text() == "Staff sign-in"
+    page.get_by_label("Username").fill("wang.fang")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Continue").click()
+    assert "The username or password is wrong" in page.locator("#password-error-1").inner_text()
+    accessible(page)
+    photograph(page, "staff-sign-in-en")
