@@ -20,6 +20,7 @@ from services.portal.clients import Caller
 from services.portal.domain import staff_sign_in as staff
 from services.portal.domain.sessions import COOKIE_NAME
 from services.portal.models import Account, WebSession
+from services.portal.views.helpers import booking_client
 from shared.auth import decode_token
 from shared.db import utcnow
 from tests.portal.conftest import csrf_token
@@ -388,11 +389,10 @@ def test_a_resident_session_does_not_open_the_staff_home(portal_app, clock, brow
 def test_the_api_tokens_minted_for_staff_carry_the_staff_role_and_subject(portal_app):
     username, _ = make_staff(portal_app, role="admin")
     account = account_named(portal_app, username)
-    client = portal_app.extensions["yizhan"].settings.secret_key
+    secret = portal_app.extensions["yizhan"].settings.secret_key
     with portal_app.test_request_context():
-        from services.portal.views.helpers import booking_client
         headers = booking_client(Caller.of(account))._headers()
-    principal = decode_token(client, headers["Authorization"].removeprefix("Bearer "))
+    principal = decode_token(secret, headers["Authorization"].removeprefix("Bearer "))
     assert (principal.role, principal.sub) == ("admin", account.subject)
 
 
@@ -420,7 +420,8 @@ def test_make_runs_demo_staff_member_signs_in_as_its_banner_says(running_portal)
     from yizhan.local_station import banner
 
     text = banner(Settings.from_env(running_portal.portal.env), {"REDIS_URL": "redis://x"}, own_redis=False)
-    assert f"/staff/sign-in" in text and DEMO_STAFF_PASSWORD in text and f"yizhan users totp {DEMO_STAFF_USERNAME}" in text
+    assert "/staff/sign-in" in text and DEMO_STAFF_PASSWORD in text
+    assert f"yizhan users totp {DEMO_STAFF_USERNAME}" in text
     assert "demo_staff" not in run_yizhan(running_portal, "seed", "portal").stderr  # not in a test station
     development = {"YIZHAN_ENV": "development"}
     seeded = run_yizhan(running_portal, "seed", "portal", env=development)

@@ -181,7 +181,8 @@ def enrolment_uri(account: Account) -> str:
 
 def enrolment_qr_svg(account: Account, title: str) -> str:
     """The enrolment QR code as an inline <svg> (segno draws it here: no outside service sees the secret)."""
-    return segno.make(enrolment_uri(account), error="m").svg_inline(scale=6, border=4, dark="#000", light="#fff", title=title)
+    qr = segno.make(enrolment_uri(account), error="m")
+    return qr.svg_inline(scale=6, border=4, dark="#000", light="#fff", title=title)
 
 
 def current_code(account: Account, now: datetime) -> str:
