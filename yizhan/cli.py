@@ -3,6 +3,7 @@
     yizhan token --role staff            a bearer token for the APIs
     yizhan migrate | seed                each service's database, up to date and seeded
     yizhan dead-letters list | replay    refused messages
+    yizhan users create | disable | reset-2fa | totp   staff and admin accounts of the portal
     yizhan run                           the whole station on this machine (make run)
     yizhan smtp-sink                     the local mail catcher `yizhan run` starts
 """
@@ -98,6 +99,109 @@ def replay_command(service, dead_letter_id, payload_file):
     except LookupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"replayed dead letter {row.id} onto queue {row.queue}")
+
+
+@main.group()
+def users():
+    """Staff and admin accounts of the portal (username, password, TOTP second factor)."""
+
+
+def _portal_database():
+    return service_app("portal").extensions["yizhan"].database
+
+
+def _read_new_password() -> str:
+    """Asked twice on a terminal (getpass: not echoed); one line of standard input otherwise."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("密码 Password: ")
+    if getpass.getpass("再输一次 Password again: ") != first:
+        raise click.ClickException("两次输入的密码不一致 The two passwords differ.")
+    return first
+
+
+def _find_staff(db, username):
+    from services.portal.domain.staff_sign_in import find_staff
+
+    account = find_staff(db, username)
+    if account is None:
+        raise click.ClickException(f"没有这个工作人员账户 No staff or admin account {username!r}.")
+    return account
+
+
+def _print_enrolment(account) -> None:
+    import segno
+
+    from services.portal.domain.staff_sign_in import enrolment_uri
+
+    uri = enrolment_uri(account)
+    click.echo("用验证器应用扫描，或在首次登录时扫描网页上的二维码 Scan with an authenticator app "
+               "(or at the first sign-in, on the page):")
+    segno.make(uri, error="m").terminal(compact=True)
+    click.echo(uri)
+
+
+@users.command("create")
+@click.option("--role", type=click.Choice(["staff", "admin"]), required=True)
+@click.argument("username")
+def users_create(role, username):
+    """Make a staff or admin account; the password is asked twice (or read from standard input)."""
+    from services.portal.domain.staff_sign_in import StaffAccountError, create_account
+    from shared.db import utcnow
+
+    password = _read_new_password()
+    try:
+        with _portal_database().transaction() as db:
+            account = create_account(db, username, password, role, utcnow())
+            click.echo(f"{account.username}: {role} account {account.id} created")
+            _print_enrolment(account)
+    except StaffAccountError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username):
+    """Disable an account: it cannot sign in, and every session it has ends now."""
+    from services.portal.domain.sessions import end_every_session
+
+    database = _portal_database()
+    with database.transaction() as db:
+        account = _find_staff(db, username)
+        account.disabled, account_id = True, account.id
+    ended = end_every_session(database, account_id)
+    click.echo(f"{username}: disabled, {ended} session(s) ended")
+
+
+@users.command("reset-2fa")
+@click.argument("username")
+def users_reset_2fa(username):
+    """Forget the account's TOTP secret: the next sign-in enrols a phone again. Its sessions end."""
+    from services.portal.domain.sessions import end_every_session
+    from services.portal.domain.staff_sign_in import reset_second_factor
+
+    database = _portal_database()
+    with database.transaction() as db:
+        account = _find_staff(db, username)
+        reset_second_factor(account)
+        account_id = account.id
+    end_every_session(database, account_id)
+    click.echo(f"{username}: second factor reset; the next sign-in shows a new QR code")
+
+
+@users.command("totp")
+@click.argument("username")
+def users_totp(username):
+    """The account's current code, for a development station's demo accounts only."""
+    from services.portal.domain.staff_sign_in import current_code
+    from shared.db import utcnow
+
+    if _settings().env != "development":
+        raise click.ClickException("只在开发环境可用 `yizhan users totp` works only when YIZHAN_ENV=development.")
+    with _portal_database().reader() as db:
+        click.echo(current_code(_find_staff(db, username), utcnow()))
 
 
 @main.command()

@@ -22,6 +22,13 @@ class PortalConfig:
     # Idle timeouts: residents and organisation contacts stay signed in on their own phone a week.
     idle_timeout: dict = None
     cookie_secure: bool = True
+    # Staff sign-in: so many wrong passwords or codes lock the username for staff_first_lock,
+    # each later lock twice the one before; a client address gets a larger allowance.
+    staff_failures_before_lock: int = 5
+    staff_address_failures_before_lock: int = 20
+    staff_first_lock: timedelta = timedelta(minutes=1)
+    # Between the right password and the code (or the enrolment): a few minutes, not a session.
+    staff_password_valid: timedelta = timedelta(minutes=5)
 
     @classmethod
     def from_settings(cls, settings) -> "PortalConfig":
@@ -36,5 +43,8 @@ class PortalConfig:
             idle_timeout={"resident": timedelta(days=7), "org": timedelta(days=7),
                           "staff": timedelta(minutes=30), "admin": timedelta(minutes=30)},
             # Secure cookies everywhere but on a developer's http://127.0.0.1 (`make run`).
+            staff_failures_before_lock=int(e.get("PORTAL_STAFF_FAILURES_BEFORE_LOCK", "5")),
+            staff_address_failures_before_lock=int(e.get("PORTAL_STAFF_ADDRESS_FAILURES_BEFORE_LOCK", "20")),
+            staff_first_lock=timedelta(seconds=int(e.get("PORTAL_STAFF_FIRST_LOCK_SECONDS", "60"))),
             cookie_secure=_flag(e.get("PORTAL_COOKIE_SECURE", "0" if settings.env == "development" else "1")),
         )

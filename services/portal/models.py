@@ -34,6 +34,10 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     disabled: Mapped[bool] = mapped_column(default=False)
+    # Set when the first TOTP code confirmed the enrolment; until then sign-in shows the QR code.
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last TOTP time step that signed in: a code is good once (RFC 6238 §5.2).
+    totp_last_step: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -68,3 +72,16 @@ class WebSession(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffSignInThrottle(Base):
+    """Wrong passwords and codes counted per username ("user:<name>", known or not, so a lock
+    says nothing about whether the name exists) and per client address ("address:<ip>")."""
+
+    __tablename__ = "staff_sign_in_throttles"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    # How many locks so far: each lasts twice as long as the one before.
+    lockouts: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

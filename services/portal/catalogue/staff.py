@@ -1,4 +1,36 @@
 """The words of the portal's staff pages, (zh-CN, en) by message id; merged into i18n.MESSAGES."""
 
 MESSAGES = {
+    "nav_staff_home": ("工作台", "Staff home"),
+    "staff_sign_in_title": ("工作人员登录", "Staff sign-in"),
+    "staff_sign_in_intro": ("驿站工作人员和管理员在此登录：先输入用户名和密码，再输入手机验证器上的6位验证码。",
+                            "Station staff and admins sign in here: username and password, then the 6-digit code "
+                            "from the authenticator app on your phone."),
+    "staff_username_label": ("用户名", "Username"),
+    "staff_password_label": ("密码", "Password"),
+    "staff_next_button": ("下一步", "Continue"),
+    "staff_code_title": ("输入验证器上的验证码", "Enter the code from your authenticator app"),
+    "staff_code_intro": ("打开手机上的验证器应用（如 Google Authenticator、Microsoft Authenticator），输入“驿站 yizhan”下显示的6位数字。",
+                         "Open the authenticator app on your phone (Google Authenticator, Microsoft Authenticator…) "
+                         "and enter the 6 digits shown under “驿站 yizhan”."),
+    "staff_code_label": ("6位验证码", "6-digit code"),
+    "staff_enrol_title": ("设置两步验证", "Set up the second step"),
+    "staff_enrol_step_scan": ("第一步：用手机上的验证器应用扫描下面的二维码。", "Step 1: scan this QR code with the authenticator app on your phone."),
+    "staff_enrol_step_type": ("不能扫码时，在应用里手动输入这串密钥：", "If you cannot scan it, type this key into the app:"),
+    "staff_enrol_step_confirm": ("第二步：输入应用显示的6位验证码，完成设置并登录。",
+                                 "Step 2: enter the 6-digit code the app shows to finish and sign in."),
+    "staff_enrol_qr_title": ("两步验证二维码", "QR code for the second step"),
+    "staff_enrol_button": ("完成设置并登录", "Finish and sign in"),
+    "staff_start_over": ("换一个账户登录", "Sign in as someone else"),
+    "staff_credentials_wrong": ("用户名或密码不对", "The username or password is wrong"),
+    "staff_code_wrong": ("验证码不对或已用过，请输入应用上最新的验证码", "The code is wrong or already used; enter the newest code from the app"),
+    "staff_locked": ("错误次数太多，请{minutes}分钟后再试", "Too many wrong tries; try again in {minutes} minute(s)"),
+    "staff_start_again": ("请重新输入用户名和密码", "Please enter your username and password again"),
+    "staff_home_title": ("工作台", "Staff home"),
+    "staff_signed_in_as": ("您已登录：{username}", "You are signed in: {username}"),
+    "staff_role_line": ("身份：{role}", "Role: {role}"),
+    "role_staff": ("驿站工作人员", "Station staff"),
+    "role_admin": ("管理员", "Administrator"),
+    "staff_home_next": ("审批预约、处理代办等工作页面即将上线。", "The pages for approving bookings and handling errands come next."),
+    "staff_idle_note": ("30分钟无操作将自动退出登录。", "You are signed out after 30 minutes without activity."),
 }
