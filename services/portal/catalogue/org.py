@@ -1,7 +1,7 @@
 """The words of the portal's org pages, (zh-CN, en) by message id; merged into i18n.MESSAGES."""
 
 MESSAGES = {
-    "nav_book": ("预约场地", "Book a venue"),
+    "nav_book": ("我要预约", "Book a venue"),
     "nav_my_bookings": ("我的预约", "My bookings"),
     "nav_credit": ("诚信分", "Credit"),
     "book_title": ("预约场地", "Book a venue"),
