@@ -28,14 +28,17 @@ WORDS = {
               "attendees": "参加人数", "submit": "提交预约申请", "room": "党群会议室", "pending": "状态：等待审核",
               "approved": "状态：已通过", "mine": "查看我的预约", "cancel": "取消这个预约", "credit": "诚信分",
               "earliest": "最早可预约 {date}，需提前3个工作日", "no_cost": "现在取消不扣诚信分",
-              "late": "诚信分将扣除5分（现为100分）"},
+              "late": "诚信分将扣除5分（现为100分）", "confirm": "确认取消", "cancelled": "状态：已取消",
+              "score": "诚信分：95分", "late_event": "临时取消预约 · -5分"},
     "en": {"phone": "Mobile number", "send": "Text me a code", "code": "6-digit code", "sign_in": "Sign in",
            "book": "Book a venue", "venue": "Venue", "date": "Date", "start": "Start time", "end": "End time",
            "title": "What the booking is for", "attendees": "Number of people", "submit": "Send the booking request",
            "room": "Party–citizen meeting room", "pending": "Status: Waiting for review", "approved": "Status: Approved",
            "mine": "See my bookings", "cancel": "Cancel this booking", "credit": "Credit",
            "earliest": "the earliest day you can book is {date} (3 working days' notice)",
-           "no_cost": "Cancelling now costs no credit points", "late": "will lose 5 credit points (it has 100)"},
+           "no_cost": "Cancelling now costs no credit points", "late": "will lose 5 credit points (it has 100)",
+           "confirm": "Yes, cancel it", "cancelled": "Status: Cancelled", "score": "Credit score: 95",
+           "late_event": "Late cancellation · -5 points"},
 }
 CONTACTS = {"zh-CN": ("13700000301", "垦家大院合唱团"), "en": ("13700000302", "Kenjia choir")}
 
@@ -176,9 +179,15 @@ def test_a_new_contact_books_the_meeting_room_and_sees_it_approved(browser, stat
     assert words["late"] in page.locator("#late-warning").inner_text()
     accessible(page)
     photograph(page, f"org-cancel-late{shot}")
+    page.get_by_role("button", name=words["confirm"]).click()
+    page.wait_for_url(f"**/org/bookings/{late_id}?cancelled=1")
+    assert words["cancelled"] in page.locator("#status").inner_text()
+    accessible(page)
 
     page.get_by_role("link", name=words["credit"], exact=True).click()
     page.wait_for_url("**/org/credit")
+    assert words["score"] in page.locator("#score").inner_text()
+    assert words["late_event"] in page.locator("#credit-events").inner_text()
     accessible(page)
     photograph(page, f"org-credit{shot}")
     page.context.close()

@@ -156,8 +156,11 @@ def book():
                 place_refusal(refusal, values, errors)
             else:
                 return redirect(url_for("org.requested", booking_id=booking["id"]))
-    return render_template("org/book.html", values=values, errors=errors, venues=venues,
-                           organization=organization), 422 if errors else 200
+    # The earliest day is the same for every venue (the notice counts working days, not the room).
+    answer = client.availability(venues[0]["id"], to_station_time(now()).date()) if venues else None
+    earliest = date.fromisoformat(answer["earliest_bookable_date"]) if answer else None
+    return render_template("org/book.html", values=values, errors=errors, venues=venues, organization=organization,
+                           earliest=earliest, notice=answer["notice_working_days"] if answer else 0), 422 if errors else 200
 
 
 @blp.get("/org/bookings/<int:booking_id>/requested")
