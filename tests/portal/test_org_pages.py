@@ -231,3 +231,68 @@ def test_my_bookings_pages_through_the_list(running_portal, ours):
     answer = ours.get(f"{running_portal.portal.url}/org/bookings?page=99999", timeout=10)
     assert answer.status_code == 200 and "还没有预约" in answer.text
     assert ours.get(f"{running_portal.portal.url}/org/bookings?page=abc", timeout=10).status_code == 200
+
+
+# --- a repeating booking: its dates previewed, the taken ones skipped by choice -------------------
+
+@pytest.fixture(scope="module")
+def third(running_portal):
+    """The contact of organisation 3 (its own monthly quota, untouched by the tests above)."""
+    client, answer = sign_in_over_http(running_portal, "13800000003")
+    assert answer.url.endswith("/account"), answer.text
+    return client
+
+
+def series_form(client, url: str, first: date, **overrides) -> dict:
+    form = book_form(client, url)
+    form.pop("_page")
+    return {**form, "date": first.isoformat(), "start": "19:45", "end": "20:45", "contact_name": "邢丽娟",
+            "contact_phone": "13800000003", "repeat": "weekly", "repeat_count": "3", **overrides}
+
+
+def test_a_series_shows_its_taken_dates_before_it_is_sent_and_skips_them_when_asked(running_portal, third):
+    url, first = running_portal.portal.url, earliest(running_portal) + timedelta(days=7)
+    taken = first + timedelta(weeks=1)
+    blocker = running_portal.http("booking", "POST", "/bookings", json=make_booking(
+        organization_id=4, start=f"{taken.isoformat()}T19:00:00+08:00", end=f"{taken.isoformat()}T21:00:00+08:00",
+        contact={"name": "云德明", "phone": "13800000004", "email": None}))
+    assert blocker.status_code == 201, blocker.text
+    data = series_form(third, url, first)
+
+    preview = third.post(f"{url}/org/book", data={**data, "action": "book"}, timeout=10, allow_redirects=False)
+    assert preview.status_code == 200
+    days = re.findall(r'<li class="day-(free|taken)">(.*?)</li>', re.search(r'id="preview">(.*?)</ol>', preview.text, re.S).group(1), re.S)
+    assert [(kind, month_day(day, "zh-CN") in text) for (kind, text), day in
+            zip(days, (first, taken, first + timedelta(weeks=2)))] == [("free", True), ("taken", True), ("free", True)]
+    assert "共3次，其中1次该时段已被占用" in preview.text
+    assert running_portal.http("booking", "GET", "/bookings?organization_id=3").json()["total"] == 0
+
+    # Sent without skipping: the API refuses the series, and says which day is taken, beside the start.
+    refused = third.post(f"{url}/org/book", data={**data, "action": "book_series"}, timeout=10)
+    assert refused.status_code == 422 and taken.isoformat() in re.search(r'id="start-error-1">(.*?)</p>', refused.text, re.S).group(1)
+
+    sent = third.post(f"{url}/org/book", data={**data, "action": "book_series", "skip_conflicts": "1"},
+                      timeout=10, allow_redirects=False)
+    assert sent.status_code == 302, sent.text
+    booking_id = int(sent.headers["Location"].split("/")[-2])
+    series = running_portal.http("booking", "GET", f"/bookings/{booking_id}").json()["series"]
+    assert [b["start"][:10] for b in series["bookings"]] == [first.isoformat(), (first + timedelta(weeks=2)).isoformat()]
+
+
+@pytest.mark.parametrize("fields, message", [({"repeat_count": ""}, "请填写重复次数或截止日期"),
+                                             ({"repeat_until": "2027-01-01"}, "请填写重复次数或截止日期"),
+                                             ({"repeat_count": "99"}, "次数须为1到52之间的整数"),
+                                             ({"repeat_count": "", "repeat_until": "someday"}, "请按 年-月-日 填写日期")])
+def test_a_series_needs_a_count_or_a_last_day(running_portal, third, fields, message):
+    url = running_portal.portal.url
+    answer = third.post(f"{url}/org/book", data=series_form(third, url, earliest(running_portal), **fields), timeout=10)
+    assert answer.status_code == 422 and message in answer.text and "Traceback" not in answer.text
+
+
+def test_the_portal_expands_a_series_as_the_booking_api_does():
+    from services.portal.views.org import series_days
+
+    assert series_days(date(2027, 1, 31), {"frequency": "monthly", "count": 3}) == [
+        date(2027, 1, 31), date(2027, 3, 31), date(2027, 5, 31)]
+    assert series_days(date(2027, 1, 4), {"frequency": "weekly", "until": "2027-01-18"}) == [
+        date(2027, 1, 4), date(2027, 1, 11), date(2027, 1, 18)]

@@ -28,7 +28,7 @@ CALENDAR_STATUSES = ("approved", "checked_in", "completed")
 CALENDAR_PAST_DAYS = 31
 # Which form field an API refusal belongs next to (the API names its fields in error.fields).
 FIELD_OF = {"venue_id": "venue", "start": "start", "end": "end", "title": "title", "attendees": "attendees",
-            "contact": "contact_name", "recurrence": "date"}
+            "contact": "contact_name", "recurrence": "repeat_count"}
 # These refusals are about the day, not the hour.
 ABOUT_THE_DAY = ("notice_period", "horizon", "closed")
 
@@ -76,20 +76,27 @@ def blank_form(organization: dict) -> dict:
     return {"venue": request.args.get("venue", ""), "date": request.args.get("date", ""), "start": "", "end": "",
             "title": "", "attendees": "", "contact_name": contact["name"], "contact_phone": contact["phone"],
             # One key per form: a second press of the button (or a resend after a timeout) books once.
-            "idempotency_key": uuid.uuid4().hex}
+            "idempotency_key": uuid.uuid4().hex, "repeat": "", "repeat_count": "", "repeat_until": "",
+            "skip_conflicts": False}
+
+
+FORM_FIELDS = ("venue", "date", "start", "end", "title", "attendees", "contact_name", "contact_phone")
+REPEATS = ("weekly", "monthly")
+# The booking API's cap on a series (BOOKING_MAX_OCCURRENCES' default); the preview shows no more.
+MAX_PREVIEWED = 52
 
 
 def read_form(errors: dict) -> tuple[dict, dict | None]:
+    """The form's values as typed, and the POST /bookings body when they make one (else None and errors)."""
     values = {name: request.form.get(name, "").strip() for name in
-              ("venue", "date", "start", "end", "title", "attendees", "contact_name", "contact_phone", "idempotency_key")}
-    for name in ("venue", "date", "start", "end", "title", "attendees", "contact_name", "contact_phone"):
+              FORM_FIELDS + ("idempotency_key", "repeat", "repeat_count", "repeat_until")}
+    if not 8 <= len(values["idempotency_key"]) < 200:
+        values["idempotency_key"] = uuid.uuid4().hex
+    values["skip_conflicts"] = request.form.get("skip_conflicts") == "1"
+    for name in FORM_FIELDS:
         if not values[name]:
             errors.setdefault(name, []).append("required")
-    try:
-        day = date.fromisoformat(values["date"]) if values["date"] else None
-    except ValueError:
-        day = None
-        errors.setdefault("date", []).append("date_invalid")
+    day = parse_day(values, "date", errors)
     times = {}
     for name in ("start", "end"):
         try:
@@ -100,8 +107,8 @@ def read_form(errors: dict) -> tuple[dict, dict | None]:
         errors.setdefault("attendees", []).append("attendees_invalid")
     if values["venue"] and not values["venue"].isdigit():
         errors.setdefault("venue", []).append("required")
-    if errors or len(values["idempotency_key"]) not in range(8, 200):
-        values["idempotency_key"] = values["idempotency_key"] if 8 <= len(values["idempotency_key"]) < 200 else uuid.uuid4().hex
+    recurrence = read_recurrence(values, errors)
+    if errors:
         return values, None
     account = current_account()
     body = {"venue_id": int(values["venue"]), "organization_id": account.org_id,
@@ -110,7 +117,74 @@ def read_form(errors: dict) -> tuple[dict, dict | None]:
             "title": values["title"][:200], "attendees": int(values["attendees"]),
             "contact": {"name": values["contact_name"][:100], "phone": values["contact_phone"].replace(" ", "")},
             "idempotency_key": values["idempotency_key"]}
+    if recurrence:
+        body.update(recurrence=recurrence, skip_conflicts=values["skip_conflicts"])
     return values, body
+
+
+def parse_day(values: dict, name: str, errors: dict) -> date | None:
+    try:
+        return date.fromisoformat(values[name]) if values[name] else None
+    except ValueError:
+        errors.setdefault(name, []).append("date_invalid")
+        return None
+
+
+def read_recurrence(values: dict, errors: dict) -> dict | None:
+    """Weekly or monthly, until a day or a number of times (the API's Recurrence: one or the other)."""
+    if values["repeat"] not in REPEATS:
+        values["repeat"] = ""
+        return None
+    count, until = values["repeat_count"], parse_day(values, "repeat_until", errors)
+    if count and not (count.isdigit() and 1 <= int(count) <= MAX_PREVIEWED):
+        errors.setdefault("repeat_count", []).append(("repeat_count_invalid", {"most": MAX_PREVIEWED}))
+    elif bool(count) == bool(values["repeat_until"]):
+        errors.setdefault("repeat_count", []).append("repeat_end_required")
+    if "repeat_count" in errors or "repeat_until" in errors:
+        return None
+    return {"frequency": values["repeat"], **({"count": int(count)} if count else {"until": until.isoformat()})}
+
+
+def series_days(first: date, recurrence: dict) -> list[date]:
+    """The days of a series as the booking API expands them (services/booking/domain/requests.py,
+    expand_occurrences): the same weekday each week, or the same day of each month, a month without
+    that day (the 31st) left out."""
+    days, step = [], 0
+    until = date.fromisoformat(recurrence["until"]) if "until" in recurrence else None
+    while len(days) < recurrence.get("count", MAX_PREVIEWED) and step <= 10 * MAX_PREVIEWED:
+        if recurrence["frequency"] == "weekly":
+            day = first + timedelta(weeks=step)
+        else:
+            month = first.month - 1 + step
+            try:
+                day = date(first.year + month // 12, month % 12 + 1, first.day)
+            except ValueError:
+                step += 1
+                continue
+        step += 1
+        if until is not None and day > until:
+            break
+        days.append(day)
+    return days
+
+
+def preview_series(body: dict) -> list[dict]:
+    """Each day of the series and whether the room is free for the whole time asked (the availability
+    of that day: free intervals, which already leave out busy times, station sessions and closed days)."""
+    start, end = datetime.fromisoformat(body["start"]), datetime.fromisoformat(body["end"])
+    client, preview = booking_client(), []
+    for day in series_days(start.date(), body["recurrence"]):
+        wanted_start, wanted_end = datetime.combine(day, start.timetz()), datetime.combine(day, end.timetz())
+        try:
+            free = client.availability(body["venue_id"], day)["free"]
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            free = []
+        fits = any(datetime.fromisoformat(f["start"]) <= wanted_start and wanted_end <= datetime.fromisoformat(f["end"])
+                   for f in free)
+        preview.append({"day": day, "free": fits})
+    return preview
 
 
 def place_refusal(refusal: ApiError, values: dict, errors: dict) -> None:
@@ -143,11 +217,15 @@ def book():
     organization = client.organization(current_account().org_id)
     venues = [venue for venue in client.venues() if venue["bookable"]]
     errors: dict = {}
+    preview = None
     if request.method == "GET":
         values = blank_form(organization)
     else:
         values, body = read_form(errors)
-        if body is not None:
+        if body is not None and "recurrence" in body and request.form.get("action") != "book_series":
+            # A series is sent only from its preview: the contact first sees which days are taken.
+            preview = preview_series(body)
+        elif body is not None:
             try:
                 booking = client.request_booking(body)
             except ApiError as refusal:
@@ -160,6 +238,7 @@ def book():
     answer = client.availability(venues[0]["id"], to_station_time(now()).date()) if venues else None
     earliest = date.fromisoformat(answer["earliest_bookable_date"]) if answer else None
     return render_template("org/book.html", values=values, errors=errors, venues=venues, organization=organization,
+                           preview=preview,
                            earliest=earliest, notice=answer["notice_working_days"] if answer else 0), 422 if errors else 200
 
 
