@@ -205,3 +205,32 @@ def test_the_org_pages_work_at_200_percent_zoom(browser, station):
         assert overflow <= 0, (path, overflow)
         page.set_viewport_size(PHONE_SCREEN)
     page.context.close()
+
+
+def test_a_series_is_previewed_and_its_taken_date_skipped(browser, station):
+    words = WORDS["zh-CN"]
+    new_organisation(station, "13700000304", "垦家大院太极队")
+    first = earliest_bookable_date(station) + timedelta(days=7)
+    taken = first + timedelta(weeks=1)
+    blocker = station.http("booking", "POST", "/bookings", json={
+        "venue_id": 3, "organization_id": 4, "start": f"{taken.isoformat()}T08:30:00+08:00",
+        "end": f"{taken.isoformat()}T10:00:00+08:00", "title": "门球队例会", "attendees": 8,
+        "contact": {"name": "云德明", "phone": "13800000004"}})
+    assert blocker.status_code == 201, blocker.text
+    page = phone_page(browser, station, "zh-CN")
+    sign_in(page, station, "13700000304", words)
+    page.goto("/org/book")
+    fill_booking(page, words, first, "08:30", "09:30")
+    page.get_by_label("每周一次").check()
+    page.get_by_label("重复次数").fill("3")
+    page.get_by_role("button", name=words["submit"]).click()
+    preview = page.locator("#preview li")
+    assert [item.inner_text().split()[-1] for item in preview.all()] == ["有空", "已被占用或不开放", "有空"]
+    accessible(page)
+    photograph(page, "org-series-preview")
+    page.get_by_label("跳过已被占用的日期，只预约有空的日期").check()
+    page.get_by_role("button", name="提交重复预约申请").click()
+    page.wait_for_url("**/org/bookings/*/requested")
+    page.get_by_role("link", name=words["mine"]).click()
+    assert page.locator("#bookings li").count() == 2
+    page.context.close()
