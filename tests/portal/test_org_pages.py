@@ -296,3 +296,13 @@ def test_the_portal_expands_a_series_as_the_booking_api_does():
         date(2027, 1, 31), date(2027, 3, 31), date(2027, 5, 31)]
     assert series_days(date(2027, 1, 4), {"frequency": "weekly", "until": "2027-01-18"}) == [
         date(2027, 1, 4), date(2027, 1, 11), date(2027, 1, 18)]
+
+
+@pytest.mark.parametrize("fields", [{"date": "9999-12-25", "repeat": "weekly"}, {"date": "9999-12-25", "repeat": "monthly"},
+                                    {"date": "0001-01-01", "start": "00:00", "end": "23:59"},
+                                    {"date": "2027-01-04", "start": "10:00", "end": "09:00", "repeat": ""}])
+def test_odd_days_and_times_are_refused_in_words_not_a_500(running_portal, third, fields):
+    url = running_portal.portal.url
+    answer = third.post(f"{url}/org/book", data=series_form(third, url, earliest(running_portal), **fields), timeout=10)
+    assert answer.status_code in (200, 422), answer.status_code
+    assert "Traceback" not in answer.text and "出错了" not in answer.text

@@ -153,7 +153,10 @@ def series_days(first: date, recurrence: dict) -> list[date]:
     until = date.fromisoformat(recurrence["until"]) if "until" in recurrence else None
     while len(days) < recurrence.get("count", MAX_PREVIEWED) and step <= 10 * MAX_PREVIEWED:
         if recurrence["frequency"] == "weekly":
-            day = first + timedelta(weeks=step)
+            try:
+                day = first + timedelta(weeks=step)
+            except OverflowError:  # past year 9999: the API refuses the series by its horizon anyway
+                break
         else:
             month = first.month - 1 + step
             try:
