@@ -5,14 +5,13 @@ notice period with the earliest day named, books that day, sees it pending; staf
 through the desk API; the page then says approved and the SMS log holds the approval. In
 zh-CN and in English; axe-core on every page; the pages photographed into docs/screenshots/."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 
 from services.portal.i18n import month_day
-from shared.timefmt import STATION_TZ
 from tests.conftest import auth, isolated_redis_url, launched_station
 from tests.portal.conftest import PortalProcesses, next_code, sms_lines
 from tests.portal.test_org_pages import approved_booking, soon_slot

@@ -241,8 +241,8 @@ def book():
     answer = client.availability(venues[0]["id"], to_station_time(now()).date()) if venues else None
     earliest = date.fromisoformat(answer["earliest_bookable_date"]) if answer else None
     return render_template("org/book.html", values=values, errors=errors, venues=venues, organization=organization,
-                           preview=preview,
-                           earliest=earliest, notice=answer["notice_working_days"] if answer else 0), 422 if errors else 200
+                           preview=preview, earliest=earliest,
+                           notice=answer["notice_working_days"] if answer else 0), 422 if errors else 200
 
 
 @blp.get("/org/bookings/<int:booking_id>/requested")
