@@ -106,6 +106,9 @@ class BookingDetailSchema(BookingSchema):
     history = fields.List(fields.Nested(StatusChangeSchema))
     series = fields.Nested(SeriesSchema, attribute="series_view", allow_none=True,
                            metadata={"description": "for a recurring request: every occurrence"})
+    # Only on GET /bookings/{id}: what the organisation's cancelling now would cost (integrity rules).
+    cancellation_would_be_late = fields.Boolean(metadata={"description": "cancelling now would be a late cancellation"})
+    cancellation_cost_points = fields.Integer(metadata={"description": "credit points a cancellation now would cost"})
 
 
 class BookingListArgs(PageArgs):

@@ -99,3 +99,20 @@ class BookingClient(ApiClient):
         """The organisation whose contact has this phone (the `system` role's lookup), or None."""
         items = self.get("/organizations", contact_phone=phone)["items"]
         return items[0]["id"] if items else None
+
+    # --- an organisation contact's own bookings (the API keeps an org to itself) -------------
+
+    def bookings(self, organization_id: int, page: int = 1, per_page: int = 20, **filters) -> dict:
+        return self.get("/bookings", organization_id=organization_id, page=page, per_page=per_page, **filters)
+
+    def booking(self, booking_id: int) -> dict:
+        return self.get(f"/bookings/{booking_id}")
+
+    def request_booking(self, body: dict) -> dict:
+        return self.request("POST", "/bookings", json=body)
+
+    def cancel(self, booking_id: int, reason: str | None = None) -> dict:
+        return self.request("POST", f"/bookings/{booking_id}/cancel", json={"reason": reason} if reason else {})
+
+    def credit_events(self, organization_id: int, page: int = 1, per_page: int = 50) -> dict:
+        return self.get(f"/organizations/{organization_id}/credit-events", page=page, per_page=per_page)

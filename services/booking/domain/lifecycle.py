@@ -70,6 +70,16 @@ def is_late_cancellation(booking: Booking, was: str, now: datetime, policy) -> b
     return on_the_day or close_to_start
 
 
+def cancellation_cost(booking: Booking, now: datetime, policy) -> dict:
+    """What cancelling now would cost the organisation, for a page to say before it asks to confirm.
+
+    Read-only; the same rule cancel_booking applies (staff cancelling cost nothing, but the
+    organisation is the one who reads this)."""
+    late = booking.status in CANCELLABLE and is_late_cancellation(booking, booking.status, now, policy)
+    return {"cancellation_would_be_late": late,
+            "cancellation_cost_points": -policy.late_cancellation_points if late else 0}
+
+
 def check_in(session, booking_id: int, actor: str, now: datetime, policy) -> Booking:
     booking = get_booking(session, booking_id)
     opens = booking.start - timedelta(minutes=policy.check_in_before_minutes)
