@@ -46,3 +46,17 @@ def test_the_contract_takes_kind_notice_or_sign_in_only():
 def test_the_sign_in_cap_is_configuration():
     assert NotifyPolicy.from_env({"NOTIFY_SIGN_IN_DAILY_CAP": "7"}).sign_in_daily_cap == 7
     assert messages.SIGN_IN == "sign_in"
+
+
+def test_a_recipient_opts_out_is_looked_up_in_any_spelling_and_opts_in_again(station):
+    client = station.client("notify")
+    assert client.get("/opt-outs/sms/13800000904", headers=auth("system")).status_code == 404
+    assert client.post("/opt-outs", json={"recipient": "13800000904"}, headers=auth("system")).status_code == 201
+    found = client.get("/opt-outs/sms/+8613800000904", headers=auth("system"))
+    assert found.status_code == 200 and found.json["recipient"] == "+8613800000904"
+    assert accept(station, "2026-03-10 12:00", recipient="13800000904").status == "suppressed"
+    assert client.delete("/opt-outs/sms/13800000904", headers=auth("system")).status_code == 204
+    assert client.get("/opt-outs/sms/13800000904", headers=auth("system")).status_code == 404
+    assert accept(station, "2026-03-10 12:05", recipient="13800000904").status == "accepted"
+    assert client.get("/opt-outs/sms/not-a-phone", headers=auth("system")).status_code == 422
+    assert client.delete("/opt-outs/sms/13800000904", headers=auth("resident")).status_code == 403

@@ -50,6 +50,8 @@ MATRIX = [
     ("notify", "PUT", "/templates/booking_received", {"admin"}),
     ("notify", "POST", "/opt-outs", {"system"} | STAFF),
     ("notify", "GET", "/opt-outs", STAFF),
+    ("notify", "GET", "/opt-outs/sms/13800000599", {"system"} | STAFF),
+    ("notify", "DELETE", "/opt-outs/sms/13800000599", {"system"} | STAFF),
     ("notify", "POST", "/receipts/log", {"system", "admin"}),
 ]
 OPEN = {"/healthz", "/metrics", "/openapi.json", "/docs"}

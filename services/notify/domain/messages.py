@@ -182,6 +182,22 @@ def opt_out(session, recipient: str, channel: str, source: str) -> OptOut:
     return entry
 
 
+def find_opt_out(session, recipient: str, channel: str) -> OptOut:
+    entry = session.scalar(select(OptOut).where(OptOut.recipient == normal_recipient(channel, recipient),
+                                                OptOut.channel == channel))
+    if entry is None:
+        raise NotFound("此号码未退订 This recipient has not opted out.")
+    return entry
+
+
+def opt_in(session, recipient: str, channel: str) -> None:
+    """The recipient wants messages again: their opt-out, if any, is removed."""
+    entry = session.scalar(select(OptOut).where(OptOut.recipient == normal_recipient(channel, recipient),
+                                                OptOut.channel == channel))
+    if entry is not None:
+        session.delete(entry)
+
+
 def apply_receipt(session, provider: str, reference: str, status: str, detail: str) -> Message | None:
     """A provider's delivery report: sent → delivered | failed. A final status never changes again."""
     message = session.scalar(select(Message).where(Message.provider == provider,
