@@ -13,6 +13,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from services.portal.clients import ApiError
 from services.portal.domain.sign_in import Phone
+from services.portal.i18n import locale
 from services.portal.views.helpers import (current_account, desk_client, notify_client_as_portal,
                                            sign_in_required)
 
@@ -54,10 +55,17 @@ def own_ticket(ticket_id: int) -> dict:
         raise
 
 
+def errand_names() -> dict:
+    """Each errand type's name in the page's language (a ticket carries both in one `type_name`)."""
+    english = locale() == "en"
+    return {item["code"]: item["name_en"] if english else item["name_zh"] for item in desk_client().ticket_types()}
+
+
 @blp.get("/errands")
 @residents_only
 def my_errands():
-    return render_template("resident/errands.html", tickets=desk_client().tickets(), status_words=STATUS_WORDS)
+    return render_template("resident/errands.html", tickets=desk_client().tickets(), status_words=STATUS_WORDS,
+                           names=errand_names())
 
 
 @blp.get("/errands/new")
@@ -128,7 +136,7 @@ def flat_fields(fields: dict, prefix: str = ""):
 @residents_only
 def errand(ticket_id):
     return render_template("resident/errand.html", ticket=own_ticket(ticket_id), status_words=STATUS_WORDS,
-                           just_opened=request.args.get("opened") == "1")
+                           names=errand_names(), just_opened=request.args.get("opened") == "1")
 
 
 @blp.route("/errands/<int:ticket_id>/follow-up", methods=["GET", "POST"])
@@ -153,7 +161,7 @@ def follow_up(ticket_id):
                 return redirect(url_for("resident.follow_up", ticket_id=ticket_id))
     ticket = own_ticket(ticket_id) if request.method == "POST" else ticket
     return render_template("resident/follow_up.html", ticket=ticket, scores=SCORES, error=error,
-                           status_words=STATUS_WORDS), 422 if error else 200
+                           names=errand_names()), 422 if error else 200
 
 
 @blp.route("/account/sms", methods=["GET", "POST"])
