@@ -156,3 +156,18 @@ def test_the_key_steps_in_english(station):
     move(station, ticket_id, ("accepted", {}), ("in_progress", {}), WAITING)
     page = client.get(f"{station.portal.url}/errands/{ticket_id}", timeout=10).text
     assert "Waiting for your documents" in page and "户口簿原件" in page
+
+
+def test_odd_errand_forms_get_a_page_not_a_500(station):
+    client = signed_in(station, "13900000409")
+    url = station.portal.url
+    token = csrf_token(client.get(f"{url}/errands/new/consultation", timeout=10).text)
+    no_key = client.post(f"{url}/errands/new/consultation", timeout=10, data={
+        "name": "周", "phone": "13900000409", "summary": "x" * 300, "csrf_token": token})
+    assert no_key.status_code == 422 and 'id="summary-error"' in no_key.text
+    assert client.get(f"{url}/errands/new/no_such_errand", timeout=10).status_code == 404
+    assert client.get(f"{url}/errands/999999", timeout=10).status_code == 404
+    not_a_score = client.post(f"{url}/errands/999999/follow-up", data={"satisfaction": "9", "csrf_token": token},
+                              timeout=10)
+    assert not_a_score.status_code == 404
+    assert client.post(f"{url}/account/sms", data={"sms": "maybe", "csrf_token": token}, timeout=10).status_code == 400

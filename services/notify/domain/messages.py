@@ -7,8 +7,9 @@ daily SMS cap is reached, when the organisation it is sent for (`on_behalf_of`)
 reached its own daily cap for that recipient, or when quiet hours would hold it
 past its expiry. A sign-in code (`kind` sign_in) is essential: an opt-out does
 not stop it, and it is counted under its own daily cap, apart from the notices'
-(a resident who turned SMS off must still be able to sign in). Recipients are kept in one normal form (E.164; an address with
-its domain lower-cased), so every cap and opt-out sees each spelling as one.
+(a resident who turned SMS off must still be able to sign in). Recipients are
+kept in one normal form (E.164; an address with its domain lower-cased), so
+every cap and opt-out sees each spelling as one.
 An idempotency key belongs to its poster (`idempotency_scope`).
 """
 

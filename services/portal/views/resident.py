@@ -91,7 +91,9 @@ def start_errand(code):
               "key": f"portal-{secrets.token_hex(16)}"}
     errors = {}
     if request.method == "POST":
+        fresh_key = values["key"]
         values.update({name: request.form.get(name, "").strip() for name in values})
+        values["key"] = values["key"] or fresh_key  # a form sent without its key gets one, never a 500
         errors = missing_fields(values)
         if not errors:
             try:
