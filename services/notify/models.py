@@ -54,6 +54,8 @@ class Message(Base):
     sms_template_code: Mapped[str | None] = mapped_column(String(50))
     segments: Mapped[int | None]
     urgent: Mapped[bool] = mapped_column(default=False)
+    # `notice`, or `sign_in`: essential (sent despite an opt-out) and capped apart (docs/tasks.md).
+    kind: Mapped[str] = mapped_column(String(20), default="notice", server_default="notice")
     status: Mapped[str] = mapped_column(String(20), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     # Held for quiet hours until then; None: send as soon as possible.

@@ -14,6 +14,8 @@ def _clock(text: str) -> time:
 @dataclass(frozen=True)
 class NotifyPolicy:
     sms_daily_cap: int = 10
+    # Sign-in codes to one phone a day, counted apart from sms_daily_cap (the portal caps them too).
+    sign_in_daily_cap: int = 10
     # Messages one organisation may have the station send to one recipient a day, when that
     # recipient is not its registered contact (a booking's contact is whatever the booker typed).
     on_behalf_daily_cap: int = 5
@@ -34,6 +36,7 @@ class NotifyPolicy:
 
     ENV = {
         "sms_daily_cap": ("NOTIFY_SMS_DAILY_CAP", int),
+        "sign_in_daily_cap": ("NOTIFY_SIGN_IN_DAILY_CAP", int),
         "on_behalf_daily_cap": ("NOTIFY_ON_BEHALF_DAILY_CAP", int),
         "sms_param_max_chars": ("NOTIFY_SMS_PARAM_MAX_CHARS", int),
         "template_sms_max_chars": ("NOTIFY_TEMPLATE_SMS_MAX_CHARS", int),

@@ -7,6 +7,7 @@ token minted for the signed-in account (services/portal/clients.py).
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
@@ -17,7 +18,7 @@ from services.portal.domain.sessions import ServerSideSessions
 from services.portal.headers import PortalHeaders
 from services.portal.i18n import both, locale, month_day, t
 from services.portal.models import INFRASTRUCTURE
-from services.portal.views import account, errors, org, public, staff_auth
+from services.portal.views import account, errors, org, public, resident, staff_auth
 from shared.db import utcnow
 from shared.logs import configure_logging, new_request_id, request_id_var
 from shared.security_headers import SecurityHeaders
@@ -55,7 +56,8 @@ def create_app(settings=None) -> Flask:
     CSRFProtect(app)
     register_request_id(app)
     app.jinja_env.globals.update(t=t, both=both, locale=locale, month_day=month_day)
-    for blueprint in (public.blp, account.blp, staff_auth.blp, org.blp):
+    app.jinja_env.filters["isodate"] = date.fromisoformat
+    for blueprint in (public.blp, account.blp, staff_auth.blp, org.blp, resident.blp):
         app.register_blueprint(blueprint)
     errors.register(app)
     # Behind the gateway: trust one proxy for client address and scheme (the portal sits at /).

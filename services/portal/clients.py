@@ -116,3 +116,49 @@ class BookingClient(ApiClient):
 
     def credit_events(self, organization_id: int, page: int = 1, per_page: int = 50) -> dict:
         return self.get(f"/organizations/{organization_id}/credit-events", page=page, per_page=per_page)
+
+class DeskClient(ApiClient):
+    """The resident's errands: the desk shows a resident only the tickets they opened."""
+
+    service = "desk"
+
+    def ticket_types(self) -> list[dict]:
+        return [item for item in self.get("/ticket-types", per_page=100)["items"] if item.get("active", True)]
+
+    def tickets(self) -> list[dict]:
+        return self.get("/tickets", per_page=100)["items"]
+
+    def ticket(self, ticket_id: int) -> dict:
+        return self.get(f"/tickets/{ticket_id}")
+
+    def open_ticket(self, body: dict) -> dict:
+        return self.request("POST", "/tickets", json=body)
+
+    def answer_follow_up(self, ticket_id: int, satisfaction: int) -> dict:
+        return self.request("POST", f"/tickets/{ticket_id}/follow-up", json={"satisfaction": satisfaction})
+
+
+class NotifyClient(ApiClient):
+    """SMS on or off for one phone. Notify lets only staff and `system` touch opt-outs: the portal
+    calls as `system`, and only ever with the signed-in account's own phone (views/resident.py)."""
+
+    service = "notify"
+
+    def sms_opted_out(self, phone: str) -> bool:
+        try:
+            self.get(f"/opt-outs/sms/{phone}")
+        except ApiError as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
+    def opt_out_of_sms(self, phone: str) -> None:
+        self.request("POST", "/opt-outs", json={"recipient": phone, "channel": "sms"})
+
+    def opt_in_to_sms(self, phone: str) -> None:
+        try:
+            requests.delete(f"{self.base_url}/opt-outs/sms/{phone}", headers=self._headers(),
+                            timeout=TIMEOUT_SECONDS).raise_for_status()
+        except requests.RequestException:
+            raise ApiUnavailable(self.service) from None

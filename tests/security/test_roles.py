@@ -37,12 +37,12 @@ MATRIX = [
     ("desk", "GET", "/ticket-types", ANY),
     ("desk", "PUT", "/ticket-types/consultation", {"admin"}),
     ("desk", "POST", "/tickets", {"resident"} | STAFF),
-    ("desk", "GET", "/tickets", STAFF),
+    ("desk", "GET", "/tickets", {"resident"} | STAFF),
     ("desk", "GET", "/tickets/{ticket}", {"resident"} | STAFF),
     ("desk", "POST", "/tickets/{ticket}/transition", STAFF),
     ("desk", "POST", "/tickets/{ticket}/assign", STAFF),
     ("desk", "POST", "/tickets/{ticket}/notes", STAFF),
-    ("desk", "POST", "/tickets/{ticket}/follow-up", STAFF),
+    ("desk", "POST", "/tickets/{ticket}/follow-up", {"resident"} | STAFF),
     ("notify", "POST", "/messages", {"system"} | STAFF),
     ("notify", "GET", "/messages", STAFF),
     ("notify", "GET", "/messages/{message}", {"system"} | STAFF),
@@ -50,6 +50,8 @@ MATRIX = [
     ("notify", "PUT", "/templates/booking_received", {"admin"}),
     ("notify", "POST", "/opt-outs", {"system"} | STAFF),
     ("notify", "GET", "/opt-outs", STAFF),
+    ("notify", "GET", "/opt-outs/sms/13800000599", {"system"} | STAFF),
+    ("notify", "DELETE", "/opt-outs/sms/13800000599", {"system"} | STAFF),
     ("notify", "POST", "/receipts/log", {"system", "admin"}),
 ]
 OPEN = {"/healthz", "/metrics", "/openapi.json", "/docs"}

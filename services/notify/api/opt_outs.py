@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from services.notify.domain.messages import opt_out
+from services.notify.domain.messages import find_opt_out, opt_in, opt_out
 from services.notify.models import OptOut
 from services.notify.schemas import OptOutPage, OptOutSchema
 from shared.auth import requires
@@ -30,3 +30,23 @@ class OptOuts(MethodView):
     def get(self, args):
         with current_runtime().database.reader() as session:
             return paginate(session, select(OptOut).order_by(OptOut.id.desc()), args)
+
+
+@blp.route("/<any(sms, email):channel>/<recipient>")
+class OptOutOfRecipient(MethodView):
+    """One recipient's choice, for the portal's "SMS on or off" page (it calls as `system` for the
+    signed-in resident's own phone only)."""
+
+    @requires("staff", "system")
+    @blp.response(200, OptOutSchema)
+    def get(self, channel, recipient):
+        """200 with the opt-out when this recipient, in any spelling, opted out of the channel; 404 when not."""
+        with current_runtime().database.reader() as session:
+            return find_opt_out(session, recipient, channel)
+
+    @requires("staff", "system")
+    @blp.response(204)
+    def delete(self, channel, recipient):
+        """The recipient takes their opt-out back (opts in again); 204 whether or not there was one."""
+        with current_runtime().database.transaction() as session:
+            opt_in(session, recipient, channel)

@@ -5,8 +5,11 @@ that allows sending (`accepted`), so a redelivered task sends nothing twice.
 A message is `suppressed` (never sent) when its recipient opted out, when the
 daily SMS cap is reached, when the organisation it is sent for (`on_behalf_of`)
 reached its own daily cap for that recipient, or when quiet hours would hold it
-past its expiry. Recipients are kept in one normal form (E.164; an address with
-its domain lower-cased), so every cap and opt-out sees each spelling as one.
+past its expiry. A sign-in code (`kind` sign_in) is essential: an opt-out does
+not stop it, and it is counted under its own daily cap, apart from the notices'
+(a resident who turned SMS off must still be able to sign in). Recipients are
+kept in one normal form (E.164; an address with its domain lower-cased), so
+every cap and opt-out sees each spelling as one.
 An idempotency key belongs to its poster (`idempotency_scope`).
 """
 
@@ -25,6 +28,7 @@ from shared.timefmt import STATION_TZ, to_station_time
 ACCEPTED, SENDING, SENT, DELIVERED, FAILED, SUPPRESSED = "accepted", "sending", "sent", "delivered", "failed", "suppressed"
 FINAL_STATUSES = (DELIVERED, FAILED, SUPPRESSED)
 COUNTED_FOR_CAP = (ACCEPTED, SENDING, SENT, DELIVERED)
+NOTICE, SIGN_IN = "notice", "sign_in"
 
 
 # Whoever posts on the `notify` Redis list: tasks return nothing to their poster, so one scope is enough.
@@ -60,7 +64,8 @@ def accept_message(session, data: dict, policy, now: datetime | None = None,
         subject=texts["subject"][:200] if texts["subject"] else None, body=texts["body"], html_body=texts["html"],
         sms_template_code=template.sms_template_code if channel == "sms" else None,
         segments=sms_segments(texts["body"]) if channel == "sms" else None,
-        urgent=data.get("urgent", False), expires_at=data.get("expires_at"), status=ACCEPTED,
+        urgent=data.get("urgent", False), kind=data.get("kind", NOTICE), expires_at=data.get("expires_at"),
+        status=ACCEPTED,
         created_at=now, updated_at=now,
     )
     session.add(message)
@@ -76,10 +81,12 @@ def accept_message(session, data: dict, policy, now: datetime | None = None,
 
 def _suppression(session, message: Message, policy, now: datetime) -> str | None:
     """Why this message must not be sent, or None. May hold it for quiet hours."""
+    day_start = datetime.combine(to_station_time(now).date(), time(0), tzinfo=STATION_TZ)
+    if message.kind == SIGN_IN:
+        return _sign_in_suppression(session, message, policy, day_start)
     if session.scalar(select(OptOut.id).where(OptOut.recipient == message.recipient,
                                               OptOut.channel == message.channel)):
         return "opted out 已退订"
-    day_start = datetime.combine(to_station_time(now).date(), time(0), tzinfo=STATION_TZ)
     if message.on_behalf_of:
         for_them = _counted_today(session, message, day_start, Message.on_behalf_of == message.on_behalf_of)
         if for_them >= policy.on_behalf_daily_cap:
@@ -87,12 +94,20 @@ def _suppression(session, message: Message, policy, now: datetime) -> str | None
                     "reached 已达该组织每日发送上限")
     if message.channel != "sms":
         return None
-    if _counted_today(session, message, day_start) >= policy.sms_daily_cap:
+    if _counted_today(session, message, day_start, Message.kind == NOTICE) >= policy.sms_daily_cap:
         return f"daily cap of {policy.sms_daily_cap} SMS reached 已达每日短信上限"
     if not message.urgent and in_quiet_hours(now, policy):
         message.send_after = end_of_quiet_hours(now, policy)
         if message.expires_at is not None and message.send_after > message.expires_at:
             return "quiet hours last past its expiry 免打扰时段后已过期"
+    return None
+
+
+def _sign_in_suppression(session, message: Message, policy, day_start: datetime) -> str | None:
+    """A code the recipient asked for: no opt-out applies (they asked for it), only its own cap. It is
+    urgent (never held for quiet hours), and delivery drops it once expired (domain/delivery.py)."""
+    if _counted_today(session, message, day_start, Message.kind == SIGN_IN) >= policy.sign_in_daily_cap:
+        return f"daily cap of {policy.sign_in_daily_cap} sign-in codes reached 已达每日登录验证码上限"
     return None
 
 
@@ -166,6 +181,22 @@ def opt_out(session, recipient: str, channel: str, source: str) -> OptOut:
     session.add(entry)
     session.flush()
     return entry
+
+
+def find_opt_out(session, recipient: str, channel: str) -> OptOut:
+    entry = session.scalar(select(OptOut).where(OptOut.recipient == normal_recipient(channel, recipient),
+                                                OptOut.channel == channel))
+    if entry is None:
+        raise NotFound("此号码未退订 This recipient has not opted out.")
+    return entry
+
+
+def opt_in(session, recipient: str, channel: str) -> None:
+    """The recipient wants messages again: their opt-out, if any, is removed."""
+    entry = session.scalar(select(OptOut).where(OptOut.recipient == normal_recipient(channel, recipient),
+                                                OptOut.channel == channel))
+    if entry is not None:
+        session.delete(entry)
 
 
 def apply_receipt(session, provider: str, reference: str, status: str, detail: str) -> Message | None:

@@ -96,6 +96,8 @@ def request_code(session, phone: Phone, client_address: str, now: datetime, conf
         "params": {"code": code, "minutes": int(config.code_valid.total_seconds() // 60)},
         # A code is wanted now or never: not held for quiet hours, and dropped once it has expired.
         "urgent": True, "expires_at": row.expires_at.isoformat(),
+        # Essential: sent even to a phone that turned SMS off, and not counted against its notices' cap.
+        "kind": "sign_in",
     })
     return row, message_key
 

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 
-from services.portal.clients import BookingClient, Caller
+from services.portal.clients import BookingClient, Caller, DeskClient, NotifyClient
 
 
 def portal():
@@ -30,6 +30,20 @@ def booking_client(caller: Caller | None = None) -> BookingClient:
     caller = caller or (Caller.of(account) if account else Caller.public())
     return BookingClient(config.api_urls["booking"], runtime().settings.secret_key, caller,
                          config.api_token_ttl_seconds, g.get("request_id", ""))
+
+
+def desk_client() -> DeskClient:
+    """The desk as the signed-in account: it decides which tickets they may see."""
+    config = portal().config
+    return DeskClient(config.api_urls["desk"], runtime().settings.secret_key, Caller.of(current_account()),
+                      config.api_token_ttl_seconds, g.get("request_id", ""))
+
+
+def notify_client_as_portal() -> NotifyClient:
+    """Notify as the portal itself (`system`): only for the signed-in account's own phone."""
+    config = portal().config
+    return NotifyClient(config.api_urls["notify"], runtime().settings.secret_key, Caller.portal(),
+                        config.api_token_ttl_seconds, g.get("request_id", ""))
 
 
 def safe_next(target: str | None) -> str:

@@ -48,11 +48,14 @@ class Tickets(MethodView):
             return shown(tickets.create_ticket(session, data, g.principal.sub, g.principal.identity,
                                                desk_context().calendar, today()))
 
-    @requires("staff")
+    @requires("staff", "resident")
     @blp.arguments(TicketListArgs, location="query")
     @blp.response(200, TicketPage)
     def get(self, args):
+        """Staff see every ticket; a resident only those they opened (their "my errands" page)."""
         query = select(Ticket).order_by(Ticket.due_date, Ticket.id)
+        if not g.principal.has_role("staff"):
+            query = query.where(Ticket.owner == g.principal.identity)
         if args.get("status"):
             query = query.where(Ticket.status == args["status"])
         if args.get("type"):
@@ -120,11 +123,16 @@ class TicketNotes(MethodView):
 
 @blp.route("/<int:ticket_id>/follow-up")
 class TicketFollowUp(MethodView):
-    @requires("staff")
+    @requires("staff", "resident")
     @blp.arguments(FollowUpSchema)
     @blp.response(200, TicketDetailSchema)
     def post(self, data, ticket_id):
-        """After done: the resident's satisfaction (1–5) and a remark."""
+        """After done: the resident's satisfaction (1–5) and a remark. Staff record what the resident said on
+        the phone; a resident answers the SMS's question themself, for their own ticket, once."""
         with current_runtime().database.transaction() as session:
-            return shown(tickets.record_follow_up(session, ticket_id, data["satisfaction"], data.get("remark"),
-                                                  g.principal.sub))
+            if g.principal.has_role("staff"):
+                return shown(tickets.record_follow_up(session, ticket_id, data["satisfaction"], data.get("remark"),
+                                                      g.principal.sub))
+            return shown(tickets.record_residents_follow_up(session, ticket_id, data["satisfaction"],
+                                                            data.get("remark"), g.principal.sub,
+                                                            g.principal.identity))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from services.services_desk.models import Ticket, TicketEvent, TicketType
 from shared import contracts
-from shared.errors import Conflict, NotFound, Refused
+from shared.errors import Conflict, Forbidden, NotFound, Refused
 from shared.outbox import enqueue
 from shared.personal_data import mainland_mobile, resident_id_number
 
@@ -148,6 +148,18 @@ def record_follow_up(session, ticket_id: int, satisfaction: int, remark: str | N
     ticket.satisfaction, ticket.follow_up_remark = satisfaction, remark
     _record(session, ticket, "follow_up", actor, text=f"satisfaction {satisfaction}/5" + (f": {remark}" if remark else ""))
     return ticket
+
+
+def record_residents_follow_up(session, ticket_id: int, satisfaction: int, remark: str | None, actor: str,
+                               owner: str) -> Ticket:
+    """The resident's own answer from the SMS link: their ticket only, and once (a second tap changes nothing)."""
+    ticket = get_ticket(session, ticket_id)
+    if ticket.owner != owner:
+        raise Forbidden("只能回答本人的工单 A resident answers only for their own tickets.")
+    if ticket.satisfaction is not None:
+        raise Conflict("已经回答过了，谢谢 This follow-up was already answered; thank you.",
+                       {"satisfaction": ["already answered"]}, code="already_answered")
+    return record_follow_up(session, ticket_id, satisfaction, remark, actor)
 
 
 def record_personal_data_view(session, ticket: Ticket, actor: str) -> None:
