@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 blp = Blueprint("resident", __name__)
 
 # The desk's statuses in words (never by colour alone): message ids in catalogue/resident.py.
-STATUS_WORDS = {status: f"status_{status}" for status in
+STATUS_WORDS = {status: f"ticket_status_{status}" for status in
                 ("submitted", "accepted", "in_progress", "waiting_on_resident", "done", "rejected")}
 SCORES = (5, 4, 3, 2, 1)
 # What the form sends, and where the desk's refusal names it.
