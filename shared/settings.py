@@ -52,6 +52,8 @@ class Settings:
     sms_providers: tuple = ("log",)
     sms_log_path: Path = Path("var/sms.log")
     gateway_port: int = 8080
+    # Where residents open the portal: links in SMS point here, and notify refuses links elsewhere.
+    portal_url: str = "http://127.0.0.1:8080"
     service_ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
     # The whole environment, for the rules each service reads for itself (services/booking/policy.py).
     environ: dict = field(default_factory=dict, repr=False, compare=False)
@@ -83,6 +85,7 @@ class Settings:
             sms_providers=tuple(p.strip() for p in e.get("SMS_PROVIDERS", "log").split(",") if p.strip()),
             sms_log_path=Path(e.get("SMS_LOG_PATH", str(var_dir / "sms.log"))),
             gateway_port=int(e.get("YIZHAN_GATEWAY_PORT", "8080")),
+            portal_url=e.get("YIZHAN_PORTAL_URL", cls.portal_url).rstrip("/"),
             service_ports={name: int(e.get(f"YIZHAN_{name.upper()}_PORT", port)) for name, port in DEFAULT_PORTS.items()},
             environ=dict(e),
         )

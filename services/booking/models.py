@@ -46,6 +46,18 @@ class Organization(Base):
     # Score and suspension are derived from the ledger: domain/integrity.py.
 
 
+class OrganizationContactPhone(Base):
+    """A further mobile that signs in to the portal as the organisation's contact (issue 12), added by staff.
+    One phone belongs to one organisation: the sign-in must know which one it speaks for."""
+
+    __tablename__ = "organization_contact_phones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164, +86…
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Booking(Base):
     """One occurrence at one venue. On PostgreSQL the migration adds an exclusion
     constraint so that no two holding bookings of a venue overlap (0002)."""

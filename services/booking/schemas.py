@@ -131,6 +131,21 @@ class OrganizationCreateSchema(Schema):
     contact = fields.Nested(Contact, required=True)
 
 
+class ContactPhoneCreateSchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(1, 30),
+                          metadata={"description": "a mainland mobile, in any written form; stored as E.164"})
+
+
+class ContactPhoneSchema(Schema):
+    phone = fields.String()
+    created_by = fields.String()
+    created_at = StationDateTime()
+
+
+class ContactPhoneListSchema(Schema):
+    items = fields.List(fields.Nested(ContactPhoneSchema))
+
+
 class OrganizationSchema(Schema):
     id = fields.Integer()
     name = fields.String()

@@ -23,6 +23,8 @@ class NotifyPolicy:
     sms_param_max_chars: int = 30
     # A template's SMS, each placeholder at sms_param_max_chars, may be this long (5 Chinese SMS).
     template_sms_max_chars: int = 300
+    # A `link` parameter must start with this address (the station's portal) and is then not cut.
+    portal_url: str = "http://127.0.0.1:8080"
     quiet_start: time = time(22, 0)
     quiet_end: time = time(8, 0)
     sms_max_age_hours: float = 6
@@ -40,6 +42,7 @@ class NotifyPolicy:
         "on_behalf_daily_cap": ("NOTIFY_ON_BEHALF_DAILY_CAP", int),
         "sms_param_max_chars": ("NOTIFY_SMS_PARAM_MAX_CHARS", int),
         "template_sms_max_chars": ("NOTIFY_TEMPLATE_SMS_MAX_CHARS", int),
+        "portal_url": ("YIZHAN_PORTAL_URL", str),
         "quiet_start": ("NOTIFY_QUIET_START", _clock),
         "quiet_end": ("NOTIFY_QUIET_END", _clock),
         "sms_max_age_hours": ("NOTIFY_SMS_MAX_AGE_HOURS", float),

@@ -103,12 +103,13 @@ TEMPLATES = {
         email_body="Hello,\n\nYour {errand} errand (ticket {ticket_id}) still needs: {missing}.\nPlease bring it to the station's service counter.\n\nHuaken community service station",
     ),
     ("ticket_done", "zh-CN"): dict(
-        sms_body="【驿站】您的{errand}事项(工单{ticket_id})已办结。感谢您的耐心。",
+        # The link leads to the portal's follow-up question (migrations/versions/0005 updates stored texts).
+        sms_body="【驿站】您的{errand}事项(工单{ticket_id})已办结。感谢您的耐心。请为本次服务打分: {link}",
         email_subject="代办事项已办结:{errand}",
         email_body="您好,\n\n您的{errand}事项(工单{ticket_id})已办结。感谢您的耐心。\n\n华垦社区党群服务驿站",
     ),
     ("ticket_done", "en"): dict(
-        sms_body="[Yizhan] Your {errand} errand (ticket {ticket_id}) is done. Thank you for your patience.",
+        sms_body="[Yizhan] Your {errand} errand (ticket {ticket_id}) is done. Thank you for your patience. Please rate our service: {link}",
         email_subject="Errand done: {errand}",
         email_body="Hello,\n\nYour {errand} errand (ticket {ticket_id}) is done. Thank you for your patience.\n\nHuaken community service station",
     ),

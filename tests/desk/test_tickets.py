@@ -75,6 +75,19 @@ def test_every_allowed_transition_to_done_and_a_follow_up(station):
         "ticket_accepted", "ticket_waiting", "ticket_done"]
     waiting = resident_messages(station, ticket["id"])[1]
     assert waiting["params"]["missing"] == "户口簿 Household register" and waiting["recipient"] == "13812345678"
+    done = resident_messages(station, ticket["id"])[2]
+    assert done["params"]["link"] == f"http://127.0.0.1:8080/errands/{ticket['id']}/follow-up"
+
+
+def test_the_done_sms_links_to_the_follow_up_page_of_the_configured_portal(station):
+    ticket = open_ticket(station)
+    for status in ("accepted", "in_progress"):
+        assert move(station, ticket["id"], status).status_code == 200
+    with station.database("desk").transaction() as session:
+        tickets.transition(session, ticket["id"], "done", "test-staff", portal_url="https://yizhan.example.cn/")
+    done = resident_messages(station, ticket["id"])[-1]
+    assert done["template"] == "ticket_done"
+    assert done["params"]["link"] == f"https://yizhan.example.cn/errands/{ticket['id']}/follow-up"
 
 
 @pytest.mark.parametrize("path", [["rejected"], ["accepted", "rejected"], ["accepted", "in_progress", "rejected"],

@@ -50,6 +50,10 @@ def test_an_errand_posted_by_another_system_is_done_and_the_resident_told_each_s
     assert any("还需补充:老人本人银行卡或存折" in b for b in bodies)
     assert any("已办结" in b for b in bodies)
     assert all("11010519491231002X" not in b for b in bodies)
+    # The done SMS links, whole, to the portal's follow-up question (issue 12, resident item 3).
+    portal = station.env.get("YIZHAN_PORTAL_URL", "http://127.0.0.1:8080").rstrip("/")
+    done = next(b for b in bodies if "已办结" in b)
+    assert done.endswith(f"请为本次服务打分: {portal}/errands/{found['id']}/follow-up"), done
 
 
 def test_no_log_line_or_dead_letter_listing_holds_a_secret_a_phone_or_an_id_number(running_station):

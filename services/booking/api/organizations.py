@@ -5,15 +5,17 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from services.booking.context import booking_context
 from services.booking.domain.integrity import credit_summary
-from services.booking.models import CreditEvent, Organization
-from services.booking.schemas import (CreditEventPage, OrganizationCreateSchema, OrganizationPage,
+from services.booking.models import CreditEvent, Organization, OrganizationContactPhone
+from services.booking.schemas import (ContactPhoneCreateSchema, ContactPhoneListSchema, ContactPhoneSchema,
+                                      CreditEventPage, OrganizationCreateSchema, OrganizationPage,
                                       OrganizationSchema)
 from shared.auth import requires
 from shared.db import utcnow
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound, Refused
 from shared.http_schemas import PageArgs, paginate
 from shared.personal_data import mainland_mobile
 from shared.service_app import current_runtime
@@ -76,7 +78,9 @@ class Organizations(MethodView):
         """Staff list every organisation; the system role (the portal) only looks one up by its contact's phone."""
         query = select(Organization).order_by(Organization.id)
         if "contact_phone" in args:
-            query = query.where(Organization.contact_phone.in_(contact_phone_forms(args.pop("contact_phone")) or []))
+            forms = contact_phone_forms(args.pop("contact_phone")) or []
+            extra = select(OrganizationContactPhone.organization_id).where(OrganizationContactPhone.phone.in_(forms))
+            query = query.where(Organization.contact_phone.in_(forms) | Organization.id.in_(extra))
         elif not g.principal.has_role("staff"):
             raise Forbidden("须按联系人电话查询 The system role looks organisations up by contact_phone only.")
         with current_runtime().database.reader() as session:
@@ -105,3 +109,77 @@ class CreditEvents(MethodView):
             _organization(session, organization_id)
             query = select(CreditEvent).where(CreditEvent.organization_id == organization_id)
             return paginate(session, query.order_by(CreditEvent.at.desc(), CreditEvent.id.desc()), args)
+
+
+def _e164(text: str, field: str = "phone") -> str:
+    try:
+        return "+86" + mainland_mobile(text)
+    except ValueError as exc:
+        raise Refused(f"手机号码无效 Not a mainland mobile number: {exc}", {field: [str(exc)]}) from None
+
+
+def _existing_organization(session, organization_id: int) -> Organization:
+    organization = session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound(f"没有这个组织 No organisation {organization_id}.")
+    return organization
+
+
+def _refuse_a_phone_already_a_contact(session, phone: str) -> None:
+    """One phone speaks for one organisation: the portal's sign-in must know which it is."""
+    forms = contact_phone_forms(phone) or []
+    holder = session.scalar(select(Organization.id).where(Organization.contact_phone.in_(forms))) or \
+        session.scalar(select(OrganizationContactPhone.organization_id).where(OrganizationContactPhone.phone == phone))
+    if holder is not None:
+        raise Conflict(f"该号码已是组织{holder}的联系电话 This phone is already a contact of organisation {holder}.",
+                       {"phone": [f"already a contact of organisation {holder}"]}, code="phone_taken")
+
+
+@blp.route("/<int:organization_id>/contact-phones")
+class ContactPhones(MethodView):
+    @requires("staff")
+    @blp.response(200, ContactPhoneListSchema)
+    def get(self, organization_id):
+        """The further phones that sign in to the portal as this organisation's contact."""
+        with current_runtime().database.reader() as session:
+            _existing_organization(session, organization_id)
+            phones = session.scalars(select(OrganizationContactPhone)
+                                     .where(OrganizationContactPhone.organization_id == organization_id)
+                                     .order_by(OrganizationContactPhone.id)).all()
+            return {"items": phones}
+
+    @requires("staff")
+    @blp.arguments(ContactPhoneCreateSchema)
+    @blp.response(201, ContactPhoneSchema)
+    def post(self, data, organization_id):
+        """Add a phone: it then signs in to the portal as this organisation's contact (role `org`).
+        409 when it already is a contact, of this organisation or another."""
+        phone = _e164(data["phone"])
+        with current_runtime().database.transaction() as session:
+            _existing_organization(session, organization_id)
+            _refuse_a_phone_already_a_contact(session, phone)
+            added = OrganizationContactPhone(organization_id=organization_id, phone=phone,
+                                             created_by=g.principal.sub, created_at=utcnow())
+            session.add(added)
+            try:
+                session.flush()
+            except IntegrityError as exc:  # the unique phone caught a concurrent request for it
+                raise Conflict("该号码已是联系电话 This phone is already an organisation's contact.",
+                               {"phone": ["already a contact"]}, code="phone_taken") from exc
+            return added
+
+
+@blp.route("/<int:organization_id>/contact-phones/<phone>")
+class ContactPhoneByNumber(MethodView):
+    @requires("staff")
+    @blp.response(204)
+    def delete(self, organization_id, phone):
+        """Remove a further phone: at its next sign-in it is a resident again."""
+        with current_runtime().database.transaction() as session:
+            _existing_organization(session, organization_id)
+            found = session.scalar(select(OrganizationContactPhone).where(
+                OrganizationContactPhone.organization_id == organization_id,
+                OrganizationContactPhone.phone == _e164(phone)))
+            if found is None:
+                raise NotFound(f"该组织没有这个联系电话 Organisation {organization_id} has no contact phone {phone}.")
+            session.delete(found)

@@ -54,7 +54,7 @@ def accept_message(session, data: dict, policy, now: datetime | None = None,
     channel, params = data["channel"], data.get("params", {})
     recipient = normal_recipient(channel, data["recipient"])
     template = find_template(session, data["template"], data.get("locale", "zh-CN"))
-    texts = render(template, channel, params, policy.sms_param_max_chars)
+    texts = render(template, channel, params, policy.sms_param_max_chars, policy.portal_url)
     message = Message(
         idempotency_scope=scope, idempotency_key=data["idempotency_key"], channel=channel, recipient=recipient,
         on_behalf_of=data.get("on_behalf_of"),

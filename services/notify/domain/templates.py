@@ -18,6 +18,8 @@ DEFAULT_LOCALE = "zh-CN"
 GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
            "¿abcdefghijklmnopqrstuvwxyzäöñüà")
 TEXTS = ("sms_body", "email_subject", "email_body", "email_html")
+# The one parameter that may be longer than the cap: a link, and only into the station's own portal.
+LINK = "link"
 
 
 def placeholders(text: str | None) -> set[str]:
@@ -41,17 +43,20 @@ def check_template_text(text: str | None, field: str) -> None:
                       {field: [f"bad placeholders {bad}"]})
 
 
-def longest_sms(sms_body: str, param_max_chars: int) -> str:
+def longest_sms(sms_body: str, param_max_chars: int, portal_url: str = "") -> str:
     """The template's SMS with every placeholder at its longest (the rendering cap), in Chinese characters:
-    the text that costs the most segments."""
-    return sms_body.format_map({name: "驿" * param_max_chars for name in placeholders(sms_body)})
+    the text that costs the most segments. A `link` is the portal's address and a path the cap's length."""
+    longest = {name: "驿" * param_max_chars for name in placeholders(sms_body)}
+    if LINK in longest:
+        longest[LINK] = portal_url.rstrip("/") + "/" + "驿" * param_max_chars
+    return sms_body.format_map(longest)
 
 
 def check_sms_length(sms_body: str | None, policy) -> None:
     """Refuse a template whose SMS, filled to the brim, is longer than NOTIFY_TEMPLATE_SMS_MAX_CHARS."""
     if not sms_body:
         return
-    longest = longest_sms(sms_body, policy.sms_param_max_chars)
+    longest = longest_sms(sms_body, policy.sms_param_max_chars, policy.portal_url)
     if len(longest) > policy.template_sms_max_chars:
         problem = (f"{len(longest)} characters ({sms_segments(longest)} SMS) with each placeholder at "
                    f"{policy.sms_param_max_chars} characters; at most {policy.template_sms_max_chars}")
@@ -76,8 +81,24 @@ def shortened(value: str, max_chars: int | None) -> str:
 
 
 def sms_params(params: dict, max_chars: int | None) -> dict:
-    """The values an SMS carries, as text, each at most `max_chars` long (the provider's template gets these too)."""
-    return {k: shortened(str(v), max_chars) for k, v in params.items()}
+    """The values an SMS carries, as text, each at most `max_chars` long (the provider's template gets these too).
+
+    A `link` is kept whole (a cut link leads nowhere); check_link has made sure it is the portal's."""
+    return {k: str(v) if k == LINK else shortened(str(v), max_chars) for k, v in params.items()}
+
+
+def check_link(params: dict, portal_url: str) -> None:
+    """Refuse a `link` that does not lead into the station's portal: a text under the station's
+    signature must never carry a poster's link elsewhere (phishing). The prefix ends with "/" so that
+    `http://portal.example.evil.com` does not pass for `http://portal.example`; no space or control
+    character may follow, so the link is one clickable piece."""
+    if LINK not in params:
+        return
+    link, prefix = str(params[LINK]), portal_url.rstrip("/") + "/"
+    if not link.startswith(prefix) or any(c.isspace() or not c.isprintable() for c in link):
+        problem = f"a link must start with {prefix} and hold no spaces"
+        raise Refused(f"链接只能指向本驿站网站 The link must lead to the station's portal: {problem}.",
+                      {"params": [problem]}, code="template_params")
 
 
 def one_line(text: str) -> str:
@@ -85,11 +106,13 @@ def one_line(text: str) -> str:
     return " ".join(text.splitlines())
 
 
-def render(template: Template, channel: str, params: dict, sms_param_max_chars: int | None = None) -> dict:
+def render(template: Template, channel: str, params: dict, sms_param_max_chars: int | None = None,
+           portal_url: str = "") -> dict:
     """The message's texts for the channel: {"body", "subject", "html"}; refused unless params fit exactly.
 
     In an SMS each value is cut to `sms_param_max_chars` (with an ellipsis): a booker's free text
-    must not fill a text that goes out under the station's signature."""
+    must not fill a text that goes out under the station's signature. A `link` must lead into the
+    portal (`portal_url`) and is then kept whole."""
     texts = [template.sms_body] if channel == "sms" else [template.email_subject, template.email_body]
     if not all(texts):
         raise Refused(f"模板 {template.key} 没有{channel}内容 Template {template.key!r} has no {channel} text.",
@@ -104,6 +127,7 @@ def render(template: Template, channel: str, params: dict, sms_param_max_chars: 
                    ([f"unknown: {', '.join(unknown)}"] if unknown else [])
         raise Refused(f"模板参数不符 Template parameters do not fit {template.key!r}: {'; '.join(problems)}.",
                       {"params": problems}, code="template_params")
+    check_link(params, portal_url)
     values = {k: str(v) for k, v in params.items()}
     if channel == "sms":
         values = sms_params(values, sms_param_max_chars)

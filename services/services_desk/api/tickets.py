@@ -98,7 +98,7 @@ class TicketTransition(MethodView):
         """submitted → accepted → in_progress ⇄ waiting_on_resident → done; rejected from any open status."""
         with current_runtime().database.transaction() as session:
             return shown(tickets.transition(session, ticket_id, data["status"], g.principal.sub, data.get("reason"),
-                                            data.get("missing_documents")))
+                                            data.get("missing_documents"), current_runtime().settings.portal_url))
 
 
 @blp.route("/<int:ticket_id>/assign")

@@ -16,6 +16,7 @@ from shared import contracts
 from shared.errors import Conflict, Forbidden, NotFound, Refused
 from shared.outbox import enqueue
 from shared.personal_data import mainland_mobile, resident_id_number
+from shared.settings import Settings
 
 SUBMITTED, ACCEPTED, IN_PROGRESS = "submitted", "accepted", "in_progress"
 WAITING, DONE, REJECTED = "waiting_on_resident", "done", "rejected"
@@ -84,7 +85,7 @@ def _checked(check, value: str, field: str) -> str:
 
 
 def transition(session, ticket_id: int, to_status: str, actor: str, reason: str | None = None,
-               missing_documents: list | None = None) -> Ticket:
+               missing_documents: list | None = None, portal_url: str = Settings.portal_url) -> Ticket:
     ticket = get_ticket(session, ticket_id)
     allowed = TRANSITIONS[ticket.status]
     if to_status not in allowed:
@@ -103,17 +104,21 @@ def transition(session, ticket_id: int, to_status: str, actor: str, reason: str 
     _record(session, ticket, "transition", actor, from_status, to_status,
             reason or ("missing: " + "; ".join(missing_documents) if missing_documents else None))
     if to_status in RESIDENT_NOTICES:
-        tell_resident(session, ticket, RESIDENT_NOTICES[to_status])
+        tell_resident(session, ticket, RESIDENT_NOTICES[to_status], portal_url)
     return ticket
 
 
-def tell_resident(session, ticket: Ticket, template: str) -> None:
-    """One SMS at a step that concerns the resident; no ID or phone number in the text."""
+def tell_resident(session, ticket: Ticket, template: str, portal_url: str = Settings.portal_url) -> None:
+    """One SMS at a step that concerns the resident; no ID or phone number in the text.
+
+    The done SMS links to the portal's follow-up question (issue 12: the resident answers "from the
+    link in the SMS"); notify keeps such a link whole only when it leads into YIZHAN_PORTAL_URL."""
     params = {"ticket_id": str(ticket.id), "errand": ticket.type.name_zh}
     params.update({
         "ticket_accepted": {"due_date": ticket.due_date.isoformat()},
         "ticket_waiting": {"missing": "、".join(ticket.missing_documents or [])},
         "ticket_rejected": {"reason": ticket.rejection_reason or ""},
+        "ticket_done": {"link": f"{portal_url.rstrip('/')}/errands/{ticket.id}/follow-up"},
     }.get(template, {}))
     enqueue(session, contracts.SEND_MESSAGE, {
         "v": contracts.CONTRACT_VERSION,
