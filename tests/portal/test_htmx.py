@@ -62,6 +62,8 @@ def test_htmx_gets_the_week_grid_alone(running_portal):
     assert answer.text.count('class="day"') == 7
     assert 'id="next-week"' in answer.text
     assert "HX-Request" in answer.headers["Vary"]
+    # The menu's language link comes along out of band, pointing at the week now shown.
+    assert '<li id="language-switch" hx-swap-oob="true"><a href="/language/en?next=/venues/3"' in answer.text
 
 
 def test_a_plain_request_and_a_history_restore_get_the_whole_page(running_portal):
@@ -69,6 +71,7 @@ def test_a_plain_request_and_a_history_restore_get_the_whole_page(running_portal
         answer = requests.get(running_portal.portal.url + "/venues/3", headers=headers, timeout=10)
         assert answer.text.lstrip().startswith("<!doctype html>"), headers
         assert '<div id="week" aria-live="polite">' in answer.text
+        assert answer.text.count('id="language-switch"') == 1 and "hx-swap-oob" not in answer.text
         assert answer.text.count('class="day"') == 7
         assert "HX-Request" in answer.headers["Vary"]
 

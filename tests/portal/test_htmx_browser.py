@@ -39,6 +39,14 @@ def test_next_week_swaps_only_the_grid_and_updates_the_address(page, station):
     accessible(page)
     photograph(page, "venue-next-week-htmx")
     second_week = page.locator(WEEK_HEADING).inner_text()
+    # The language switch follows the week shown (htmx swapped the menu's link out of band).
+    assert page.locator("#language-switch").count() == 1
+    week = re.search(r"week=[\d-]+$", page.url).group(0)
+    page.get_by_role("link", name="Switch to English").click()
+    page.wait_for_url(f"**/venues/3?{week}")
+    assert "Free and busy" in page.locator(WEEK_HEADING).inner_text()
+    page.get_by_role("link", name="切换到中文").click()
+    page.wait_for_url(f"**/venues/3?{week}")
 
     # The pushed address is shareable: opened afresh it shows the same week as a whole page.
     address = page.url

@@ -69,7 +69,7 @@ def venue(venue_id: int):
     page = render_template("public/_venue_week.html" if partial else "public/venue.html", venue=venue_, days=days,
                            today=today, earliest=earliest, notice=days[0]["notice_working_days"], monday=monday,
                            previous_week=monday - timedelta(days=7) if monday > this_monday else None,
-                           next_week=monday + timedelta(days=7))
+                           next_week=monday + timedelta(days=7), partial=partial)
     response = make_response(page)
     response.vary.add("HX-Request")
     return response
