@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request
+from flask import Blueprint, abort, jsonify, make_response, redirect, render_template, request, url_for
 from sqlalchemy import text
 
 from services.portal.clients import ApiError
@@ -13,6 +13,10 @@ from shared.timefmt import to_station_time
 blp = Blueprint("public", __name__)
 
 DAYS_SHOWN = 7
+# static/vendor/htmx.min.js is htmx.org at this version (static/vendor/README.md). It is in the
+# script's address, so the file can be cached for a year and an upgrade still reaches every browser.
+HTMX_VERSION = "2.0.11"
+VENDORED_MAX_AGE = 365 * 24 * 3600
 # How far ahead the week pager goes: the booking horizon (SPEC §5, 180 days) and a little more.
 LAST_WEEK_OFFSET = timedelta(days=190)
 
@@ -58,10 +62,34 @@ def venue(venue_id: int):
         day["state"] = "past" if day["date"] < today else "too_soon" if day["date"] < earliest else "open"
         free = [{**f, "kind": "free"} for f in day["free"]] if day["state"] == "open" else []
         day["slots"] = sorted(free + day["busy"], key=lambda s: s["start"])
-    return render_template("public/venue.html", venue=venue_, days=days, today=today, earliest=earliest,
-                           notice=days[0]["notice_working_days"], monday=monday,
-                           previous_week=monday - timedelta(days=7) if monday > today - timedelta(days=today.weekday()) else None,
-                           next_week=monday + timedelta(days=7))
+    # htmx asks for the grid alone (its HX-Request header); a history restore and every plain
+    # request get the whole page. Vary keeps a cache from handing one to the other.
+    partial = request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+    this_monday = today - timedelta(days=today.weekday())
+    page = render_template("public/_venue_week.html" if partial else "public/venue.html", venue=venue_, days=days,
+                           today=today, earliest=earliest, notice=days[0]["notice_working_days"], monday=monday,
+                           previous_week=monday - timedelta(days=7) if monday > this_monday else None,
+                           next_week=monday + timedelta(days=7), partial=partial)
+    response = make_response(page)
+    response.vary.add("HX-Request")
+    return response
+
+
+@blp.app_context_processor
+def vendored_scripts():
+    return {"htmx_src": url_for("static", filename="vendor/htmx.min.js", v=HTMX_VERSION)}
+
+
+@blp.after_app_request
+def cache_vendored_files(response):
+    """A vendored file's address carries its version (?v=), so it never changes under that address."""
+    if request.endpoint == "static" and (request.view_args or {}).get("filename", "").startswith("vendor/") \
+            and request.args.get("v") == HTMX_VERSION and response.status_code == 200:
+        response.cache_control.max_age = VENDORED_MAX_AGE
+        response.cache_control.public = True
+        response.cache_control.immutable = True
+        response.cache_control.no_cache = None
+    return response
 
 
 @blp.get("/language/<code>")
