@@ -14,6 +14,7 @@ import requests
 from services.portal import create_app
 from shared.settings import Settings
 from tests.conftest import isolated_redis_url, launched_station
+from tests.portal.browser import launch_browser, phone_page
 from tests.processes import ManagedProcess, api_process, free_port, stop_together, wait_healthy, wait_until
 
 APIS = ("booking", "notify")
@@ -21,7 +22,8 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def portal_env(station) -> dict:
-    return {**station.env, "PORTAL_BOOKING_URL": station.urls["booking"], "PORTAL_NOTIFY_URL": station.urls["notify"],
+    desk = {"PORTAL_DESK_URL": station.urls["desk"]} if "desk" in station.urls else {}
+    return {**station.env, **desk, "PORTAL_BOOKING_URL": station.urls["booking"], "PORTAL_NOTIFY_URL": station.urls["notify"],
             # The browser reaches the portal over plain http on 127.0.0.1.
             "PORTAL_COOKIE_SECURE": "0",
             # Every test signs in from 127.0.0.1; the address cap is tested with its default in-process.
@@ -49,14 +51,28 @@ class PortalProcesses:
 
 
 @contextmanager
-def portal_station(backend, work_dir, redis_server):
-    with launched_station(backend, work_dir, isolated_redis_url(redis_server.url), services=APIS) as station:
+def portal_station(backend, work_dir, redis_server, services=APIS):
+    with launched_station(backend, work_dir, isolated_redis_url(redis_server.url), services=services) as station:
         portal = PortalProcesses(station).start()
         station.portal = portal
         try:
             yield station
         finally:
             portal.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launch_browser() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(browser, station):
+    """A phone-sized page on the module's `station`, in zh-CN."""
+    page = phone_page(browser, station.portal.url)
+    yield page
+    page.context.close()
 
 
 class MovableClock:

@@ -1,26 +1,14 @@
 """The portal beside all three APIs and their workers: the resident's pages need the desk."""
 
-from contextlib import contextmanager
-
 import requests
 
-from tests.conftest import isolated_redis_url, launched_station
-from tests.portal.conftest import PortalProcesses, csrf_token, next_code, sms_lines
+from tests.portal.conftest import csrf_token, next_code, portal_station, sms_lines
 
 SERVICES = ("booking", "notify", "desk")
 
 
-@contextmanager
 def resident_station(backend, work_dir, redis_server):
-    with launched_station(backend, work_dir, isolated_redis_url(redis_server.url), services=SERVICES) as station:
-        # portal_env copies station.env, so the desk's address goes in before the portal starts.
-        station.env["PORTAL_DESK_URL"] = station.urls["desk"]
-        portal = PortalProcesses(station).start()
-        station.portal = portal
-        try:
-            yield station
-        finally:
-            portal.stop()
+    return portal_station(backend, work_dir, redis_server, services=SERVICES)
 
 
 def signed_in(station, phone: str, language: str = "zh-CN") -> requests.Session:

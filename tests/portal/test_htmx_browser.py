@@ -8,10 +8,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.portal.test_pages_browser import (CHROMIUM, CHROMIUM_ARGS, PHONE_SCREEN, SCREENSHOTS,  # noqa: F401
-                                             accessible, browser, page, photograph, station)
+from tests.portal.browser import PHONE_SCREEN, accessible, needs_chromium, photograph
+from tests.portal.test_pages_browser import station  # noqa: F401 (the same station fixture)
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 WEEK_HEADING = "#week h2"
 # Waits go through Playwright's locators and expect(), never page.wait_for_function with a string:

@@ -6,20 +6,19 @@ through the desk API; the page then says approved and the SMS log holds the appr
 zh-CN and in English; axe-core on every page; the pages photographed into docs/screenshots/."""
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import requests
 
 from services.portal.i18n import month_day
-from tests.conftest import auth, isolated_redis_url, launched_station
-from tests.portal.conftest import PortalProcesses, next_code, sms_lines
+from tests.conftest import auth
+from tests.portal.conftest import next_code, portal_station, sms_lines
 from tests.portal.test_org_pages import approved_booking, soon_slot
-from tests.portal.test_pages_browser import CHROMIUM, CHROMIUM_ARGS, PHONE_SCREEN, accessible, photograph
+from tests.portal.browser import PHONE_SCREEN, accessible, needs_chromium, photograph
+from tests.portal.browser import phone_page as new_phone_page
 from tests.processes import wait_until
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 WORDS = {
     "zh-CN": {"phone": "手机号", "send": "获取验证码", "code": "6位验证码", "sign_in": "登录", "book": "我要预约",
@@ -44,34 +43,12 @@ CONTACTS = {"zh-CN": ("13700000301", "垦家大院合唱团"), "en": ("137000003
 
 @pytest.fixture(scope="module")
 def station(work_dir, redis_server):
-    with launched_station("sqlite", work_dir, isolated_redis_url(redis_server.url),
-                          services=("booking", "desk", "notify")) as station:
-        portal = PortalProcesses(station).start()
-        station.portal = portal
-        try:
-            yield station
-        finally:
-            portal.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with portal_station("sqlite", work_dir, redis_server, services=("booking", "desk", "notify")) as station:
+        yield station
 
 
 def phone_page(browser, station, language: str):
-    context = browser.new_context(viewport=PHONE_SCREEN, device_scale_factor=1, is_mobile=True, has_touch=True,
-                                  locale=language, base_url=station.portal.url)
-    context.add_cookies([{"name": "yizhan_lang", "value": language, "url": station.portal.url}])
-    page = context.new_page()
-    page.csp_violations = []
-    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
-    return page
+    return new_phone_page(browser, station.portal.url, language)
 
 
 def new_organisation(station, phone: str, name: str) -> int:

@@ -5,7 +5,6 @@ docs/screenshots/ for the README."""
 
 import re
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import requests
@@ -13,17 +12,10 @@ import requests
 from services.portal.i18n import month_day
 from shared.timefmt import STATION_TZ
 from tests.conftest import auth, make_booking
+from tests.portal.browser import PHONE_SCREEN, accessible, needs_chromium, photograph
 from tests.portal.conftest import next_code, portal_station, sms_lines
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE_SCREEN = {"width": 390, "height": 844}  # a common phone, in CSS pixels
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-SERIOUS = ("serious", "critical")
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 
 @pytest.fixture(scope="module")
@@ -35,42 +27,6 @@ def station(work_dir, redis_server):
             venue_id=3, start=f"{day.isoformat()}T14:00:00+08:00", end=f"{day.isoformat()}T16:00:00+08:00"))
         assert answer.status_code == 201, answer.text
         yield station
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, station):
-    context = browser.new_context(viewport=PHONE_SCREEN, device_scale_factor=1, is_mobile=True, has_touch=True,
-                                  locale="zh-CN", base_url=station.portal.url)
-    page = context.new_page()
-    page.csp_violations = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and page.csp_violations.append(message.text))
-    yield page
-    context.close()
-
-
-def accessible(page) -> None:
-    """axe-core on the page as it is now: no serious or critical violation."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations if v["impact"] in SERIOUS]
-    assert not serious, f"{page.url}: {serious}"
-    assert not page.csp_violations, page.csp_violations
-
-
-def photograph(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def sign_in(page, station, phone: str) -> None:

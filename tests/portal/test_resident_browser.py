@@ -3,16 +3,14 @@ in with the code from the SMS log, starts an elderly-subsidy errand, sees the do
 mark it waiting for documents through the desk API; the page then shows the new status and the missing
 documents. In zh-CN, and the key steps in English. axe-core on every page; screenshots for the README."""
 
-from pathlib import Path
 
 import pytest
 
 from tests.portal.conftest import next_code, sms_lines
 from tests.portal.resident_station import resident_station
-from tests.portal.test_pages_browser import CHROMIUM, CHROMIUM_ARGS, PHONE_SCREEN, accessible, photograph
+from tests.portal.browser import accessible, needs_chromium, photograph
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")]
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 WORDS = {
     "zh-CN": {"phone": "手机号", "send": "获取验证码", "code": "6位验证码", "sign_in": "登录", "errands": "我的代办",
@@ -35,27 +33,6 @@ PHONES = {"zh-CN": "13900000501", "en": "13900000502"}
 def station(work_dir, redis_server):
     with resident_station("sqlite", work_dir, redis_server) as station:
         yield station
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, station):
-    context = browser.new_context(viewport=PHONE_SCREEN, device_scale_factor=1, is_mobile=True, has_touch=True,
-                                  locale="zh-CN", base_url=station.portal.url)
-    page = context.new_page()
-    page.csp_violations = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and page.csp_violations.append(message.text))
-    yield page
-    context.close()
 
 
 def move(station, ticket_id, *steps):

@@ -10,7 +10,6 @@ import pytest
 from services.portal import create_app
 from shared.settings import Settings
 
-from tests.conftest import auth
 from tests.portal.conftest import csrf_token, next_code, sms_lines
 from tests.portal.resident_station import resident_station, signed_in
 

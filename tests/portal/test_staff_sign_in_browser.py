@@ -2,7 +2,6 @@
 processes: the password, then the TOTP code pyotp computes from the account's secret, or the
 first time the enrolment page's QR code and key. axe-core on every page; screenshots taken."""
 
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -12,10 +11,9 @@ from services.portal.domain import staff_sign_in as staff
 from shared.db import utcnow
 from shared.settings import Settings
 from tests.portal.conftest import portal_station
-from tests.portal.test_pages_browser import accessible, browser, page, photograph  # noqa: F401 (fixtures)
+from tests.portal.browser import accessible, needs_chromium, photograph
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")]
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 PASSWORD = "yizhan-browser-staff"
 SEEDED_SECRET = "YIZHANBROWSERTESTSTAFFSECRET2345"
