@@ -96,6 +96,31 @@ def backend(request):
     return request.param
 
 
+@contextmanager
+def database_at_revision(service: str, revision: str, backend: str, directory: Path):
+    """One new database of a service, migrated only up to `revision` (to test the next migration); dropped after."""
+    name = f"yz_{uuid.uuid4().hex[:10]}_{service}_{revision}"
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / name}.db"
+    else:
+        url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+        postgres_admin(f'CREATE DATABASE "{name}"')
+    try:
+        upgrade(service, url, revision)
+        yield url
+    finally:
+        if backend != "sqlite":
+            postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_admin(*statements):
+    engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
 class FreshDatabases:
     """One new, migrated database per service (the portal's too); dropped afterwards."""
 
@@ -112,11 +137,7 @@ class FreshDatabases:
             upgrade(service, url)
 
     def _admin(self, *statements):
-        engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-        engine.dispose()
+        postgres_admin(*statements)
 
     def drop(self):
         if self.backend == "postgresql":

@@ -1,12 +1,11 @@
 """Migration 0003 on a database that already holds messages and opt-outs written the old way."""
 
-import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from shared.migrations import upgrade
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import database_at_revision
 
 OLD_MESSAGES = [("sms", "137-0000-0625"), ("sms", "+86 137 0000 0625"), ("email", " Lin@Example.ORG "),
                 ("sms", "not a number")]
@@ -15,20 +14,8 @@ OLD_OPT_OUTS = [("sms", "13700007777"), ("sms", "+8613700007777"), ("email", "Zh
 
 @pytest.fixture
 def notify_database_at_0002(backend, tmp_path):
-    name = f"yz_{uuid.uuid4().hex[:10]}_notify_0003"
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / name}.db"
-    else:
-        url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    upgrade("notify", url, "0002")
-    yield url
-    if backend != "sqlite":
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with database_at_revision("notify", "0002", backend, tmp_path) as url:
+        yield url
 
 
 def test_0003_normalises_stored_recipients_merges_opt_outs_and_scopes_old_keys(notify_database_at_0002):
