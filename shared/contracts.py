@@ -279,8 +279,6 @@ def holds_unstorable_text(value) -> bool:
     return False
 
 
-# The name the task and HTTP checks knew it by when only NUL was looked for.
-contains_nul = holds_unstorable_text
 
 
 def nested_deeper_than(value, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -303,8 +301,8 @@ def load_payload(task_name: str, payload) -> dict:
         raise ContractError(task_name, {"task": ["no contract for this task name"]})
     if not isinstance(payload, dict):
         raise ContractError(task_name, {"_schema": ["the payload must be one JSON object"]})
-    if contains_nul(payload):
-        raise ContractError(task_name, {"_schema": ["text may not contain NUL characters"]})
+    if holds_unstorable_text(payload):
+        raise ContractError(task_name, {"_schema": ["text may not contain NUL characters or lone surrogates"]})
     try:
         return schema().load(payload)
     except ValidationError as exc:
