@@ -49,7 +49,7 @@ def parse_entry(raw: bytes, queue: str) -> dict:
     except Exception as exc:  # JSONDecodeError, RecursionError for deep nesting, kombu's typed values
         raise MalformedEntry(f"not JSON: {_short(exc)}") from None
     if not isinstance(message, dict):
-        raise MalformedEntry(f"not a message: a JSON {_json_type(message)}, not an object")
+        raise MalformedEntry(f"a JSON {_json_type(message)}, not an object")
     properties = message.get("properties", {})
     if not isinstance(properties, dict):
         raise MalformedEntry(f"properties are a JSON {_json_type(properties)}, not an object")
