@@ -18,7 +18,8 @@ from services.portal.domain.sessions import ServerSideSessions
 from services.portal.headers import PortalHeaders
 from services.portal.i18n import both, locale, month_day, t
 from services.portal.models import INFRASTRUCTURE
-from services.portal.views import account, errors, org, public, resident, staff_auth
+from services.portal.views import (account, admin, errors, numbers, org, public, resident, screen, staff_auth, staff_counter,
+                                   staff_orgs, staff_reviews)
 from shared.db import utcnow
 from shared.logs import configure_logging, new_request_id, request_id_var
 from shared.security_headers import SecurityHeaders
@@ -57,7 +58,8 @@ def create_app(settings=None) -> Flask:
     register_request_id(app)
     app.jinja_env.globals.update(t=t, both=both, locale=locale, month_day=month_day)
     app.jinja_env.filters["isodate"] = date.fromisoformat
-    for blueprint in (public.blp, account.blp, staff_auth.blp, org.blp, resident.blp):
+    for blueprint in (public.blp, account.blp, staff_auth.blp, org.blp, resident.blp, staff_reviews.blp, staff_counter.blp,
+                      staff_orgs.blp, admin.blp, numbers.blp, screen.blp):
         app.register_blueprint(blueprint)
     errors.register(app)
     # Behind the gateway: trust one proxy for client address and scheme (the portal sits at /).

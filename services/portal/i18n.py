@@ -8,8 +8,14 @@ KeyError in the tests rather than a silent fallback. Each entry is (zh-CN, en);
 
 from flask import g, request
 
+from services.portal.catalogue import admin as admin_words
+from services.portal.catalogue import counter as counter_words
+from services.portal.catalogue import numbers as numbers_words
 from services.portal.catalogue import org as org_words
+from services.portal.catalogue import organisations as organisations_words
 from services.portal.catalogue import resident as resident_words
+from services.portal.catalogue import reviews as reviews_words
+from services.portal.catalogue import screen as screen_words
 from services.portal.catalogue import staff as staff_words
 
 LOCALES = ("zh-CN", "en")
@@ -110,7 +116,8 @@ MESSAGES = {
     "footer": ("华垦社区党群服务驿站 · 服务在驿站，有事立刻办", "Huaken community station · here to help, every day"),
 }
 
-for _area in (org_words, resident_words, staff_words):
+for _area in (org_words, resident_words, staff_words, reviews_words, counter_words, organisations_words, admin_words,
+              numbers_words, screen_words):
     if MESSAGES.keys() & _area.MESSAGES.keys():
         raise RuntimeError(f"message ids defined twice: {sorted(MESSAGES.keys() & _area.MESSAGES.keys())}")
     MESSAGES.update(_area.MESSAGES)

@@ -374,7 +374,7 @@ def test_a_disabled_staff_accounts_session_ends_at_once(portal_app, clock, brows
     assert browser_client.get("/staff").headers["Location"] == "/staff/sign-in"
 
 
-def test_a_resident_session_does_not_open_the_staff_home(portal_app, clock, browser_client):
+def test_a_resident_session_is_refused_the_staff_home(portal_app, clock, browser_client):
     with database_of(portal_app).transaction() as db:
         resident = Account(role="resident", phone=f"+8613{next(_numbers):09d}")
         db.add(resident)
@@ -383,7 +383,7 @@ def test_a_resident_session_does_not_open_the_staff_home(portal_app, clock, brow
     browser_client.get("/staff/sign-in")
     with browser_client.session_transaction() as session:
         session.sign_in(resident_id)
-    assert browser_client.get("/staff").headers["Location"] == "/staff/sign-in"
+    assert browser_client.get("/staff").status_code == 403
 
 
 def test_the_api_tokens_minted_for_staff_carry_the_staff_role_and_subject(portal_app):

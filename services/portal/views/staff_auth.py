@@ -5,7 +5,7 @@ import functools
 import logging
 from datetime import datetime
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
 from services.portal.domain import staff_sign_in as staff
 from services.portal.domain.sign_in import SignInRefused
@@ -21,15 +21,27 @@ blp = Blueprint("staff_auth", __name__)
 PENDING = "staff_pending"
 
 
-def staff_required(view):
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        account = current_account()
-        if account is None or account.role not in staff.STAFF_ROLES:
-            return redirect(url_for("staff_auth.sign_in"))
-        return view(*args, **kwargs)
+def role_required(roles):
+    """A page for these roles: no one signed in goes to the staff sign-in; any other role gets 403."""
 
-    return wrapper
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            account = current_account()
+            if account is None:
+                return redirect(url_for("staff_auth.sign_in"))
+            if account.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+# Staff pages (admins may do all staff may); admin pages (catalogues, templates, accounts, numbers).
+staff_required = role_required(staff.STAFF_ROLES)
+admin_required = role_required(("admin",))
 
 
 def pending_account() -> Account | None:
@@ -124,7 +136,26 @@ def second_step(account: Account, template: str, **page):
     return render_template(template, form=form, **page), 200 if not form.errors else 422
 
 
+# The staff home's links, in the order of a day's work: (endpoint, message id, roles). A link
+# shows once its page exists and only to the roles that may open it.
+AREAS = (
+    ("staff_reviews.queue", "area_reviews", staff.STAFF_ROLES),
+    ("staff_counter.workbench", "area_counter", staff.STAFF_ROLES),
+    ("staff_orgs.organisations", "area_organisations", staff.STAFF_ROLES),
+    ("numbers.month", "area_numbers", ("admin",)),
+    ("admin.errand_types", "area_errand_types", ("admin",)),
+    ("admin.templates", "area_templates", ("admin",)),
+    ("admin.accounts", "area_accounts", ("admin",)),
+    ("admin.dead_letters", "area_dead_letters", ("admin",)),
+    ("admin.audit_log", "area_audit_log", ("admin",)),
+    ("screen.manage", "area_screen", ("admin",)),
+)
+
+
 @blp.get("/staff")
 @staff_required
 def home():
-    return render_template("staff/home.html", account=current_account())
+    account = current_account()
+    areas = [(endpoint, label) for endpoint, label, roles in AREAS
+             if endpoint in current_app.view_functions and account.role in roles]
+    return render_template("staff/home.html", account=account, areas=areas)

@@ -1,0 +1,4 @@
+"""The words of the portal's numbers pages, (zh-CN, en) by message id; merged into i18n.MESSAGES."""
+
+MESSAGES = {
+}
