@@ -56,6 +56,9 @@ MATRIX = [
     ("notify", "GET", "/opt-outs/sms/13800000599", {"system"} | STAFF),
     ("notify", "DELETE", "/opt-outs/sms/13800000599", {"system"} | STAFF),
     ("notify", "POST", "/receipts/log", {"system", "admin"}),
+    ("booking", "GET", "/audit-log", {"admin"}),
+    ("desk", "GET", "/audit-log", {"admin"}),
+    ("notify", "GET", "/audit-log", {"admin"}),
 ]
 OPEN = {"/healthz", "/metrics", "/openapi.json", "/docs"}
 
