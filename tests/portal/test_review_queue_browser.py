@@ -185,9 +185,30 @@ def test_rejecting_without_a_reason_is_refused_in_both_languages(station, admin)
     assert answer.status_code == 422
     assert "请写明驳回的理由" in answer.text and "Write why the request is rejected" in answer.text
     assert station.http("desk", "GET", f"/reviews/{review['id']}").json()["status"] == "open"
+    too_long = decide_over_http(admin, station, review["id"], decision="reject", reason="长" * 501)
+    assert too_long.status_code == 422 and "理由最多500个字" in too_long.text
     odd = decide_over_http(admin, station, review["id"], decision="maybe")
     assert odd.status_code == 400
     assert station.http("desk", "GET", f"/reviews/{review['id']}").json()["status"] == "open"
+
+
+def test_a_request_the_booker_cancelled_meanwhile_is_said_withdrawn(station, admin):
+    booking = api_booking(station, SEEDED_ORG, PARTY_AREA, earliest_bookable_date(station) + timedelta(days=3),
+                          "09:00", "10:00", "取消了 Cancelled")
+    review = review_of(station, booking["id"])
+    url = f"{station.portal.url}/staff/reviews/{review['id']}"
+    token = csrf_token(admin.get(url, timeout=10).text)
+    cancelled = station.http("booking", "POST", f"/bookings/{booking['id']}/cancel", role="org", org=SEEDED_ORG,
+                             json={})
+    assert cancelled.status_code == 200, cancelled.text
+    wait_until(lambda: station.http("desk", "GET", f"/reviews/{review['id']}").json()["status"] == "withdrawn",
+               30, 0.3, "the withdrawal to reach the desk")
+    answer = admin.post(f"{url}/decision", data={"csrf_token": token, "decision": "approve"}, timeout=10)
+    assert answer.status_code == 409
+    assert "这个申请已经处理过了" in answer.text and "已撤回（申请方取消了预约）" in answer.text
+    assert "批准这个申请" not in answer.text
+    english = admin.get(url, cookies={"yizhan_lang": "en"}, timeout=10).text
+    assert "This request has already been decided" in english and "Withdrawn (the booker cancelled)" in english
 
 
 def test_an_unknown_case_is_not_found(station, admin):

@@ -1,4 +1,5 @@
-"""The review queue: open booking reviews with the organisation's integrity record, decided at /staff/reviews (issue 13).
+"""The review queue at /staff/reviews (issue 13): open booking reviews with the organisation's
+integrity record, decided on a case page.
 
 The desk decides who may decide (staff and admins) and that a case is decided once (its 409);
 the page shows that answer plainly. Overdue is the desk's own rule: a case is due by the end of
@@ -87,8 +88,9 @@ def case_page(review_id: int, errors: dict | None = None, reason: str = "", stat
     return render_template(
         "reviews/case.html", case=case, organisation=organisation, violations=violations,
         others=reviews_api.same_day_bookings(booking, case), occurrences=reviews_api.occurrences(case),
-        statuses=reviews_api.occurrence_statuses(detail), contact=detail["contact"] if detail else None, venues=venues_by_id(booking),
-        decider=decider_name(case["decided_by"]), just_decided=just_decided, errors=errors or {}, reason=reason,
+        statuses=reviews_api.occurrence_statuses(detail), contact=detail["contact"] if detail else None,
+        venues=venues_by_id(booking), decider=decider_name(case["decided_by"]), just_decided=just_decided,
+        errors=errors or {}, reason=reason,
         reason_max=REASON_MAX), status
 
 
