@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from services.portal.i18n import month_day
 from services.services_desk.models import ReviewCase
 from shared.db import utcnow
 from tests.portal.back_office import back_office_station, signed_in_page, signed_in_session
@@ -96,7 +97,7 @@ def test_staff_approve_a_booking_made_in_the_portal_and_reject_another_with_a_re
     card = staff.locator("#reviews > li").filter(has_text=name).filter(has_text="合唱排练 Choir practice")
     assert card.count() == 1
     text = card.inner_text()
-    assert "诚信分：95分" in text and "近90天违约1次" in text
+    assert "诚信分：95分" in text and "近90天违约1次" in text and "临时取消预约" in text
     assert "合唱排练 Choir practice" in text and "党群会议室" in text and "20人" in text and "14:00–16:00" in text
     assert "09:00–10:00 门球队例会 Gateball meeting" in text
     accessible(staff)
@@ -143,6 +144,9 @@ def test_a_series_is_shown_whole_and_a_case_decided_meanwhile_is_said_plainly(br
                          recurrence={"frequency": "weekly", "count": 3})
     review = review_of(station, series["id"])
     staff = signed_in_page(browser, station, "wang.fang")
+    staff.goto("/staff/reviews")
+    card = staff.locator(f"#review-{review['id']}").inner_text()
+    assert "重复预约，共3次" in card and month_day(first + timedelta(weeks=2), "zh-CN") in card
     staff.goto(f"/staff/reviews/{review['id']}")
     occurrences = staff.locator("#series > li")
     assert occurrences.count() == 3

@@ -17,6 +17,7 @@ MESSAGES = {
     "rev_case_ids": ("申请编号 {id} · 预约编号 {booking}", "Request {id} · booking {booking}"),
     "rev_org_credit": ("诚信分：{score}分", "Credit score: {score}"),
     "rev_org_violations": ("近90天违约{n}次", "violations in the last 90 days: {n}"),
+    "rev_recent_violations": ("最近违约：", "Recent violations: "),
     "rev_org_snapshot": ("（申请时的记录）", "(as it was when the request came in)"),
     "rev_org_suspended": ("该组织的预约资格暂停到{date}", "This organisation may not book until {date}"),
     "rev_same_day_title": ("当天这个场地的其他预约", "Other bookings of this venue that day"),

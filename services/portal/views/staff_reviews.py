@@ -19,6 +19,10 @@ from services.portal.views.staff_auth import staff_required
 blp = Blueprint("staff_reviews", __name__)
 
 PER_PAGE = 20
+# A card in the queue names the newest few violations; the case page lists more.
+QUEUE_VIOLATIONS_SHOWN = 3
+# A series' dates on its card, before "…" (a series may have 52).
+QUEUE_DATES_SHOWN = 6
 DECISIONS = ("approve", "reject")
 # The desk's DecisionSchema: a reason of at most 500 characters.
 REASON_MAX = 500
@@ -46,16 +50,20 @@ def queue():
     booking = booking_client()
     answer = reviews_api.open_reviews(desk_client(), page, PER_PAGE)
     standings: dict = {}
+    violations: dict = {}
     cases = []
     for case in answer["items"]:
         first_day = reviews_api.station_day(case["start"])
         others = reviews_api.others_by_day(case, reviews_api.venue_bookings(booking, case["venue"]["id"], first_day,
                                                                             first_day))
-        cases.append({"case": case, "organisation": reviews_api.organisation_standing(booking, case, standings),
-                      "others": others.get(first_day, [])})
+        organisation = reviews_api.organisation_standing(booking, case, standings)
+        if organisation["live"] and organisation["recent_violations"] and organisation["id"] not in violations:
+            violations[organisation["id"]] = reviews_api.recent_violations(booking, organisation["id"])
+        cases.append({"case": case, "organisation": organisation, "others": others.get(first_day, []),
+                      "violations": violations.get(organisation["id"], [])[:QUEUE_VIOLATIONS_SHOWN]})
     pages = max(1, -(-answer["total"] // PER_PAGE))
     return render_template("reviews/queue.html", cases=cases, total=answer["total"], page=page, pages=pages,
-                           venues=venues_by_id(booking))
+                           venues=venues_by_id(booking), dates_shown=QUEUE_DATES_SHOWN)
 
 
 def open_case(review_id: int) -> dict:
