@@ -16,7 +16,7 @@ from services.portal.i18n import month_day
 from services.services_desk.models import ReviewCase
 from shared.db import utcnow
 from tests.portal.back_office import back_office_station, signed_in_page, signed_in_session
-from tests.portal.browser import accessible, needs_chromium, phone_page, photograph
+from tests.portal.browser import PHONE_SCREEN, accessible, needs_chromium, phone_page, photograph
 from tests.portal.conftest import csrf_token, sms_lines
 from tests.portal.test_org_pages import approved_booking, soon_slot
 from tests.portal.test_org_pages_browser import WORDS, earliest_bookable_date, fill_booking, new_organisation, sign_in
@@ -152,6 +152,12 @@ def test_a_series_is_shown_whole_and_a_case_decided_meanwhile_is_said_plainly(br
     assert occurrences.count() == 3
     assert "19:00–20:00" in occurrences.nth(2).inner_text()
     accessible(staff)
+    for path in ("/staff/reviews", f"/staff/reviews/{review['id']}"):  # WCAG 1.4.10: no sideways scroll at 200 %
+        staff.goto(path)
+        staff.set_viewport_size({"width": PHONE_SCREEN["width"] // 2, "height": PHONE_SCREEN["height"] // 2})
+        overflow = staff.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, (path, overflow)
+        staff.set_viewport_size(PHONE_SCREEN)
 
     # A colleague approves it first; wang.fang's page still shows the form, and her rejection meets the 409.
     assert decide_over_http(admin, station, review["id"], decision="approve").status_code == 200
