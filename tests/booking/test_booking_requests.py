@@ -1,11 +1,14 @@
 """A booking request is stored as pending review, with its review task in the
 same transaction; a refused request stores nothing."""
 
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
 import pytest
 from sqlalchemy import func, select
 
 from services.booking.models import Booking
-from tests.conftest import auth, make_booking
+from tests.conftest import auth, make_booking, next_slot
 
 
 def counts(station):
@@ -75,6 +78,23 @@ def test_bookings_are_listed_with_pagination_and_filters(station):
     assert all(b["venue_id"] == 4 for b in page["items"])
     detail = station.client("booking").get(f"/bookings/{created['id']}", headers=auth("staff")).json
     assert detail["history"][0]["to_status"] == "pending_review"
+
+
+def test_staff_list_one_venues_bookings_on_one_day(station):
+    """The review queue's "other bookings that day": GET /bookings?venue_id=&from=&to= (station times)."""
+    start, end = next_slot()
+    begin = datetime.fromisoformat(start)
+    day = begin.replace(hour=0)
+    that_day = post(station, make_booking(venue_id=4, start=start, end=end))
+    other_venue = post(station, make_booking(venue_id=6, start=start, end=end))
+    next_day = post(station, make_booking(venue_id=4, start=(begin + timedelta(days=1)).isoformat(),
+                                          end=(datetime.fromisoformat(end) + timedelta(days=1)).isoformat()))
+    assert that_day.status_code == other_venue.status_code == next_day.status_code == 201
+    query = urlencode({"venue_id": 4, "from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()})
+    page = station.client("booking").get(f"/bookings?{query}", headers=auth("staff")).json
+    ids = [b["id"] for b in page["items"]]  # other tests may book that venue that day too
+    assert that_day.json["id"] in ids and other_venue.json["id"] not in ids and next_day.json["id"] not in ids
+    assert all(b["venue_id"] == 4 and b["start"][:10] == start[:10] for b in page["items"])
 
 
 def test_the_catalogue_lists_every_station_venue(station):

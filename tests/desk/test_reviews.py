@@ -81,6 +81,20 @@ def test_rejecting_needs_a_reason_and_deciding_twice_is_a_conflict(station):
                      "review_id": case_id, "decision": "reject", "reason": "场地维修", "decided_by": "test-staff"}]
 
 
+def test_a_decision_is_in_the_audit_log_with_who_and_why(station):
+    case_id, _ = open_case(station)
+    client = station.client("desk")
+    decided = client.post(f"/reviews/{case_id}/decision", json={"decision": "reject", "reason": "场地维修"},
+                          headers=auth("staff", sub="portal:7"))
+    assert decided.status_code == 200
+    log = client.get(f"/audit-log?subject=review:{case_id}", headers=auth("admin")).json["items"]
+    assert [(e["actor"], e["action"], e["changes"], e["reason"]) for e in log] == [
+        ("staff:portal:7", "review.reject", {"status": ["open", "rejected"]}, "场地维修")]
+    refused = client.post(f"/reviews/{case_id}/decision", json={"decision": "approve"}, headers=auth("staff"))
+    assert refused.status_code == 409
+    assert len(client.get(f"/audit-log?subject=review:{case_id}", headers=auth("admin")).json["items"]) == 1
+
+
 def test_withdrawing_closes_an_open_case_only(station):
     case_id, payload = open_case(station)
     with station.database("desk").transaction() as session:

@@ -6,9 +6,10 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.services_desk.context import desk_context
-from services.services_desk.domain.reviews import decide_review, get_review, is_overdue, review_due_date
+from services.services_desk.domain.reviews import OPEN, decide_review, get_review, is_overdue, review_due_date
 from services.services_desk.models import ReviewCase
 from services.services_desk.schemas import DecisionSchema, ReviewListArgs, ReviewPage, ReviewSchema
+from shared.audit import record_change
 from shared.auth import requires
 from shared.db import utcnow
 from shared.http_schemas import paginate
@@ -49,8 +50,11 @@ class ReviewDecision(MethodView):
     @blp.response(200, ReviewSchema)
     def post(self, data, review_id):
         with current_runtime().database.transaction() as session:
-            return with_deadline(decide_review(session, review_id, data["decision"], data.get("reason"),
-                                               actor=g.principal.sub))
+            case = decide_review(session, review_id, data["decision"], data.get("reason"), actor=g.principal.sub)
+            # Who decided is on the case too; the audit log keeps it beside the station's other changes.
+            record_change(session, g.principal, f"review.{data['decision']}", f"review:{case.id}",
+                          before={"status": OPEN}, after={"status": case.status}, reason=data.get("reason"))
+            return with_deadline(case)
 
 
 def with_deadline(case):
