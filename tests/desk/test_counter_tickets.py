@@ -122,6 +122,8 @@ def test_a_reveal_shows_the_numbers_whole_and_is_recorded_with_who_asked(station
     assert revealed.json["resident"]["id_number"] == WALK_IN["id_number"]
     assert revealed.json["resident"]["phone"] == WALK_IN["phone"]
     assert ("viewed", "wang.fang") in [(h["kind"], h["actor"]) for h in revealed.json["history"]]
+    audit = station.client("desk").get(f"/audit-log?subject=ticket:{ticket['id']}", headers=auth("admin")).json
+    assert [(e["actor"], e["action"]) for e in audit["items"]] == [("staff:wang.fang", "ticket.reveal_personal_data")]
 
 
 def test_only_staff_reveal_and_an_unknown_ticket_is_404(station):

@@ -52,7 +52,6 @@ def test_staff_take_in_a_walk_in_errand_and_see_it_through_while_the_resident_is
     page.get_by_role("link", name="代办柜台").click()
     page.wait_for_url("**/staff/counter")
     accessible(page)
-    photograph(page, "staff-counter")
 
     page.get_by_role("link", name="接待新的代办事项").click()
     page.wait_for_url("**/staff/counter/new")
@@ -73,8 +72,16 @@ def test_staff_take_in_a_walk_in_errand_and_see_it_through_while_the_resident_is
     assert page.locator("#assignee").inner_text() == "wang.fang"
     assert page.locator("#resident-id").inner_text() == "1101**********002X"
     assert WALK_IN["phone"] not in page.content() and WALK_IN["id_number"] not in page.content()
+    assert "已收材料 Received: 老人身份证、代办人身份证" in page.locator(".ctr-details").inner_text()
     accessible(page)
     sms_saying(station, WALK_IN["phone"], f"工单{ticket_id}", "已受理")
+    page.get_by_role("link", name="返回代办柜台").click()
+    page.wait_for_url("**/staff/counter")
+    assert f"第{ticket_id}号" in page.locator("#tickets").inner_text()
+    accessible(page)
+    photograph(page, "staff-counter")
+    page.get_by_role("link", name=f"第{ticket_id}号 · 高龄老人补贴").click()
+    page.wait_for_url(f"**/staff/counter/tickets/{ticket_id}")
 
     page.get_by_role("button", name="开始办理").click()
     page.wait_for_url(f"**/staff/counter/tickets/{ticket_id}*")
@@ -233,3 +240,26 @@ def test_residents_and_organisations_get_403_and_strangers_the_sign_in(station):
             assert answer.status_code == 403, action
     stranger = requests.get(f"{station.portal.url}/staff/counter", timeout=10, allow_redirects=False)
     assert stranger.status_code == 302 and stranger.headers["Location"].endswith("/staff/sign-in")
+
+
+def test_the_account_made_for_a_walk_in_is_in_the_portals_audit_log(station, staff):
+    from sqlalchemy import select
+
+    from services.portal import create_app
+    from services.portal.models import Account
+    from shared.settings import Settings
+
+    take_in_over_http(staff, station, "13900000620")
+    take_in_over_http(staff, station, "13900000620")  # the same resident again: the same account, made once
+    database = create_app(Settings.from_env(station.portal.env)).extensions["yizhan"].database
+    try:
+        with database.reader() as session:
+            account = session.scalar(select(Account).where(Account.phone == "+8613900000620"))
+            entries = session.scalars(select(database.infrastructure.audit_entry).where(
+                database.infrastructure.audit_entry.subject == f"account:{account.id}")).all()
+            assert account.role == "resident"
+            assert [(e.action, e.changes) for e in entries] == [
+                ("account.create", {"phone": [None, "139****0620"], "role": [None, "resident"]})]
+            assert entries[0].actor.startswith("staff:portal:")
+    finally:
+        database.dispose()

@@ -14,11 +14,15 @@ from sqlalchemy.exc import IntegrityError
 
 from services.portal.domain.sign_in import Phone
 from services.portal.models import Account
+from shared.audit import record_change
+from shared.auth import Principal
+
+TAKEN_IN = "柜台代办时为居民建立 Made for a resident taken in at the counter"
 
 
-def resident_subject_for(database, phone: Phone, now: datetime) -> str:
+def resident_subject_for(database, phone: Phone, now: datetime, staff: Principal) -> str:
     """The token subject of the account that signs in with this mobile; the account is made (as a
-    resident) when it does not exist yet."""
+    resident) when it does not exist yet, and the audit log says which member of staff made it."""
     try:
         with database.transaction() as session:
             account = _by_phone(session, phone)
@@ -26,6 +30,8 @@ def resident_subject_for(database, phone: Phone, now: datetime) -> str:
                 account = Account(phone=phone.e164, role="resident", created_at=now)
                 session.add(account)
                 session.flush()
+                record_change(session, staff, "account.create", f"account:{account.id}",
+                              after={"role": "resident", "phone": phone.masked}, reason=TAKEN_IN)
             return account.subject
     except IntegrityError:  # the resident signed in, or another counter took them in, at that moment
         with database.reader() as session:

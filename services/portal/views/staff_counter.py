@@ -14,11 +14,12 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from services.portal.clients import ApiError
 from services.portal.domain.counter_api import LISTS, counter_client
 from services.portal.domain.sign_in import SignInRefused, parse_phone
-from services.portal.i18n import MESSAGES
+from services.portal.i18n import MESSAGES, locale
 from services.portal.domain.walk_ins import colleagues, resident_subject_for, staff_names
 from services.portal.views.helpers import current_account, now, runtime
 from services.portal.views.resident import flat_fields
 from services.portal.views.staff_auth import staff_required
+from shared.auth import Principal
 
 log = logging.getLogger(__name__)
 blp = Blueprint("staff_counter", __name__)
@@ -60,8 +61,10 @@ def workbench():
     client = counter_client()
     counts = {name: client.listed(name, username(), per_page=1)["total"] for name in LISTS}
     tickets = client.listed(chosen, username(), per_page=100)["items"]
+    english = locale() == "en"
+    names = {item["code"]: item["name_en"] if english else item["name_zh"] for item in client.ticket_types()}
     return render_template("counter/workbench.html", lists=LISTS, chosen=chosen, counts=counts, tickets=tickets,
-                           status_words=STATUS_WORDS)
+                           status_words=STATUS_WORDS, names=names)
 
 
 @blp.get("/staff/counter/find")
@@ -132,14 +135,14 @@ def intake_problems(values: dict, ticket_type: dict) -> dict:
 
 def open_walk_in(ticket_type: dict, values: dict, received: list[str]) -> dict:
     client = counter_client()
-    subject = resident_subject_for(runtime().database, parse_phone(values["phone"]), now())
-    documents = [f"{zh} {en}" for zh, en in zip(ticket_type["documents_zh"], ticket_type["documents_en"])
-                 if zh in received]
+    account = current_account()
+    subject = resident_subject_for(runtime().database, parse_phone(values["phone"]), now(),
+                                   Principal(sub=account.subject, role=account.role))
     resident = {"name": values["name"], "phone": values["phone"]}
     if values["id_number"]:
         resident["id_number"] = values["id_number"]
-    details = "\n".join(filter(None, ["已收材料 Documents received: " + ("、".join(documents) or "—"),
-                                      values["details"]]))
+    # The documents by their Chinese names, as the counter's paper forms name them.
+    details = "\n".join(filter(None, ["已收材料 Received: " + ("、".join(received) or "—"), values["details"]]))
     ticket = client.take_in({
         "type": ticket_type["code"], "idempotency_key": values["key"], "resident": resident,
         "resident_subject": subject, "details": details,

@@ -10,6 +10,7 @@ from services.services_desk.domain import tickets
 from services.services_desk.models import Ticket
 from services.services_desk.schemas import (AssignSchema, FollowUpSchema, NoteSchema, TicketCreateSchema,
                                             TicketDetailSchema, TicketListArgs, TicketPage, TransitionSchema)
+from shared.audit import record_change
 from shared.auth import Principal, requires
 from shared.db import utcnow
 from shared.errors import Forbidden
@@ -115,6 +116,8 @@ class TicketReveal(MethodView):
         with current_runtime().database.transaction() as session:
             ticket = tickets.get_ticket(session, ticket_id)
             tickets.record_personal_data_view(session, ticket, g.principal.sub)
+            # Also where an admin looks for who did what (issue 13): a look at a resident's numbers.
+            record_change(session, g.principal, "ticket.reveal_personal_data", f"ticket:{ticket.id}")
             return shown(ticket, unmasked=True)
 
 
