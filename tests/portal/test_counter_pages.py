@@ -116,6 +116,14 @@ def test_staff_take_in_a_walk_in_errand_and_see_it_through_while_the_resident_is
     accessible(page)
     page.goto(f"/staff/counter/tickets/{ticket_id}")
     assert page.locator("#resident-id").inner_text() == "1101**********002X"
+    page.context.add_cookies([{"name": "yizhan_lang", "value": "en", "url": station.portal.url}])
+    page.goto(f"/staff/counter/tickets/{ticket_id}")
+    assert page.locator("#status").inner_text() == "Done"
+    assert "Moved to “Waiting for the resident's documents”" in page.locator("#history").inner_text()
+    accessible(page)
+    page.goto("/staff/counter?list=unassigned")
+    assert "Unassigned" in page.locator("[aria-current=page]").inner_text()
+    accessible(page)
     page.context.close()
 
     # The resident signs in with that mobile and finds the errand theirs; someone else does not.
@@ -159,6 +167,19 @@ def take_in_over_http(client: requests.Session, station, phone: str, code: str =
                          timeout=10)
     assert answer.ok and "/staff/counter/tickets/" in answer.url, answer.url
     return int(re.search(r"/tickets/(\d+)", answer.url).group(1))
+
+
+def test_the_same_intake_form_sent_twice_opens_and_accepts_one_ticket(station, staff):
+    url = f"{station.portal.url}/staff/counter/new/consultation"
+    form = staff.get(url, timeout=10)
+    data = {"csrf_token": csrf_token(form.text), "name": "孙奶奶", "phone": "13900000621",
+            "key": re.search(r'name="key" value="([^"]+)"', form.text).group(1)}
+    first, second = (staff.post(url, data=data, timeout=10) for _ in range(2))
+    assert first.url == second.url
+    ticket_id = int(re.search(r"/tickets/(\d+)", first.url).group(1))
+    sms_saying(station, "13900000621", f"工单{ticket_id}", "已受理")
+    history = desk_ticket(station, ticket_id)["history"]
+    assert [h["to_status"] for h in history if h["kind"] == "transition"] == ["accepted"]
 
 
 def test_an_unknown_ticket_is_not_found(station, staff):
