@@ -80,7 +80,7 @@ MESSAGES = {
     "ctr_waiting_hint": ("勾选居民还要补交的材料，居民会收到短信。", "Tick what the resident still has to bring; they are texted the list."),
     "ctr_other_missing": ("其他材料（可不填）", "Another document (optional)"),
     "ctr_do_waiting": ("通知居民补材料", "Ask the resident for them"),
-    "ctr_reject_heading": ("不予办理", "Reject"),
+    "ctr_reject_heading": ("不能办理？", "Cannot be done?"),
     "ctr_reason_label": ("理由（会用短信告诉居民）", "Reason (texted to the resident)"),
     "ctr_do_rejected": ("不予办理", "Reject"),
     "ctr_pick_missing": ("请至少勾选或填写一项缺少的材料", "Tick or write at least one missing document"),
