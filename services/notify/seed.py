@@ -123,6 +123,13 @@ TEMPLATES = {
         email_subject="Errand not possible: {errand}",
         email_body="Hello,\n\nSorry, your {errand} errand (ticket {ticket_id}) cannot be done.\nReason: {reason}\n\nHuaken community service station",
     ),
+    # The documents a waiting ticket asked for are in: the desk moves it back to in progress.
+    ("ticket_resumed", "zh-CN"): dict(
+        sms_body="【驿站】您补充的材料已收到,您的{errand}事项(工单{ticket_id})继续办理。",
+    ),
+    ("ticket_resumed", "en"): dict(
+        sms_body="[Yizhan] We have your documents; your {errand} errand (ticket {ticket_id}) is under way again.",
+    ),
     ("staff_digest", "zh-CN"): dict(
         email_subject="驿站每日待办 {date}:审核{open_reviews}件(逾期{overdue_reviews}),工单预警{flagged_tickets}件",
         email_body="今日待办 {date}\n\n待审核预约:{open_reviews} 件,其中逾期 {overdue_reviews} 件\n进行中工单:{open_tickets} 件,即将到期或逾期 {flagged_tickets} 件\n\n{details}\n",

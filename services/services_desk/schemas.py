@@ -1,7 +1,8 @@
 """HTTP bodies of the service desk."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from shared.auth import MAX_SUBJECT_LENGTH
 from shared.contracts import CreateTicket
 from shared.http_schemas import PageArgs, StationDateTime, page_schema
 
@@ -64,6 +65,14 @@ class TicketCreateSchema(CreateTicket):
         exclude = ("v",)
 
     idempotency_key = fields.String(load_default=None, validate=validate.Length(1, 200))
+    resident_subject = fields.String(load_default=None, validate=validate.Length(1, MAX_SUBJECT_LENGTH), metadata={
+        "description": "staff only: the `sub` of the resident's own tokens (the portal's account for their "
+                       "mobile). The ticket becomes theirs: they see it when signed in, and no one else does."})
+
+    @validates("resident_subject")
+    def a_subject_a_token_could_carry(self, value, **_):
+        if value is not None and not (value.strip() and value.isprintable()):
+            raise ValidationError("须为可打印字符 Must be printable characters, not blank.")
 
 
 class TicketEventSchema(Schema):
@@ -87,7 +96,8 @@ class TicketSchema(Schema):
     type = fields.String(attribute="type_code")
     type_name = fields.Function(lambda t: f"{t.type.name_zh} {t.type.name_en}")
     resident = fields.Nested(ResidentViewSchema, attribute="resident_view",
-                             metadata={"description": "phone and ID number masked, except for staff viewing one ticket"})
+                             metadata={"description": "phone and ID number masked, except in the answer to "
+                                                      "POST /tickets/{id}/reveal (staff; recorded)"})
     summary = fields.String()
     status = fields.String()
     assignee = fields.String(allow_none=True)
@@ -111,6 +121,10 @@ class TicketListArgs(PageArgs):
     type = fields.String()
     assignee = fields.String()
     overdue = fields.Boolean(metadata={"description": "true: only tickets due within one working day or overdue"})
+    flag = fields.String(validate=validate.OneOf(["overdue", "due_soon"]), metadata={
+        "description": "only open tickets with this deadline flag: overdue (past the due date) or due_soon"})
+    unassigned = fields.Boolean(metadata={"description": "true: only tickets no one is assigned to"})
+    open = fields.Boolean(metadata={"description": "true: only tickets not yet done or rejected; false: only those"})
 
 
 class TransitionSchema(Schema):

@@ -72,10 +72,10 @@ def test_every_allowed_transition_to_done_and_a_follow_up(station):
         ("waiting_on_resident", "in_progress"), ("in_progress", "done")]
     assert all(h["actor"] == "test-staff" for h in history if h["kind"] != "created")
     assert [m["template"] for m in resident_messages(station, ticket["id"])] == [
-        "ticket_accepted", "ticket_waiting", "ticket_done"]
+        "ticket_accepted", "ticket_waiting", "ticket_resumed", "ticket_done"]
     waiting = resident_messages(station, ticket["id"])[1]
     assert waiting["params"]["missing"] == "户口簿 Household register" and waiting["recipient"] == "13812345678"
-    done = resident_messages(station, ticket["id"])[2]
+    done = resident_messages(station, ticket["id"])[3]
     assert done["params"]["link"] == f"http://127.0.0.1:8080/errands/{ticket['id']}/follow-up"
 
 

@@ -46,6 +46,7 @@ MATRIX = [
     ("desk", "POST", "/tickets/{ticket}/assign", STAFF),
     ("desk", "POST", "/tickets/{ticket}/notes", STAFF),
     ("desk", "POST", "/tickets/{ticket}/follow-up", {"resident"} | STAFF),
+    ("desk", "POST", "/tickets/{ticket}/reveal", STAFF),
     ("notify", "POST", "/messages", {"system"} | STAFF),
     ("notify", "GET", "/messages", STAFF),
     ("notify", "GET", "/messages/{message}", {"system"} | STAFF),

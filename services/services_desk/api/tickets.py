@@ -10,7 +10,8 @@ from services.services_desk.domain import tickets
 from services.services_desk.models import Ticket
 from services.services_desk.schemas import (AssignSchema, FollowUpSchema, NoteSchema, TicketCreateSchema,
                                             TicketDetailSchema, TicketListArgs, TicketPage, TransitionSchema)
-from shared.auth import requires
+from shared.audit import record_change
+from shared.auth import Principal, requires
 from shared.db import utcnow
 from shared.errors import Forbidden
 from shared.http_schemas import paginate
@@ -37,15 +38,27 @@ def shown(ticket: Ticket, unmasked: bool = False) -> Ticket:
     return ticket
 
 
+def owner_of_new_ticket(data: dict) -> str:
+    """Who will see the ticket as theirs: the resident it was taken in for, or whoever opened it.
+    Only staff name another owner; a resident naming anyone (even themself) is refused."""
+    subject = data.pop("resident_subject", None)
+    if subject is None:
+        return g.principal.identity
+    if not g.principal.has_role("staff"):
+        raise Forbidden("只有工作人员可以为居民代开工单 Only staff open a ticket in a resident's name.")
+    return Principal(sub=subject, role="resident").identity
+
+
 @blp.route("")
 class Tickets(MethodView):
     @requires("staff", "resident")
     @blp.arguments(TicketCreateSchema)
     @blp.response(201, TicketDetailSchema)
     def post(self, data):
-        """Open a ticket: staff at the counter, or a resident for themself."""
+        """Open a ticket: staff at the counter, or a resident for themself. Staff taking one in for a
+        resident name the resident's subject (`resident_subject`), and the ticket is the resident's."""
         with current_runtime().database.transaction() as session:
-            return shown(tickets.create_ticket(session, data, g.principal.sub, g.principal.identity,
+            return shown(tickets.create_ticket(session, data, g.principal.sub, owner_of_new_ticket(data),
                                                desk_context().calendar, today()))
 
     @requires("staff", "resident")
@@ -62,6 +75,14 @@ class Tickets(MethodView):
             query = query.where(Ticket.type_code == args["type"])
         if args.get("assignee"):
             query = query.where(Ticket.assignee == args["assignee"])
+        if args.get("unassigned"):
+            query = query.where(Ticket.assignee.is_(None))
+        if "open" in args:
+            open_status = Ticket.status.not_in(tickets.FINAL)
+            query = query.where(open_status if args["open"] else ~open_status)
+        if args.get("flag"):
+            query = query.where(Ticket.status.not_in(tickets.FINAL),
+                                *tickets.deadline_flag_condition(args["flag"], desk_context().calendar, today()))
         if args.get("overdue"):
             due_by = desk_context().calendar.add_working_days(today(), 1)
             query = query.where(Ticket.status.not_in(tickets.FINAL), Ticket.due_date <= due_by)
@@ -76,17 +97,28 @@ class TicketById(MethodView):
     @requires("staff", "resident")
     @blp.response(200, TicketDetailSchema)
     def get(self, ticket_id):
-        """Staff see the resident's numbers whole here, and the view is recorded; a resident sees their own, masked."""
-        if g.principal.has_role("staff"):
-            with current_runtime().database.transaction() as session:
-                ticket = tickets.get_ticket(session, ticket_id)
-                tickets.record_personal_data_view(session, ticket, g.principal.sub)
-                return shown(ticket, unmasked=True)
+        """Staff see every ticket, a resident their own; the mobile and ID numbers masked for both
+        (POST /tickets/{id}/reveal shows them whole, on purpose, and is recorded)."""
         with current_runtime().database.reader() as session:
             ticket = tickets.get_ticket(session, ticket_id)
-            if ticket.owner != g.principal.identity:
+            if not g.principal.has_role("staff") and ticket.owner != g.principal.identity:
                 raise Forbidden("只能查看本人的工单 A resident sees only their own tickets.")
             return shown(ticket)
+
+
+@blp.route("/<int:ticket_id>/reveal")
+class TicketReveal(MethodView):
+    @requires("staff")
+    @blp.response(200, TicketDetailSchema)
+    def post(self, ticket_id):
+        """The resident's mobile and ID number whole, for a staff member who asked on purpose (a
+        button at the counter); the ticket's history records who did and when."""
+        with current_runtime().database.transaction() as session:
+            ticket = tickets.get_ticket(session, ticket_id)
+            tickets.record_personal_data_view(session, ticket, g.principal.sub)
+            # Also where an admin looks for who did what (issue 13): a look at a resident's numbers.
+            record_change(session, g.principal, "ticket.reveal_personal_data", f"ticket:{ticket.id}")
+            return shown(ticket, unmasked=True)
 
 
 @blp.route("/<int:ticket_id>/transition")

@@ -35,6 +35,8 @@ TASK_OWNER = "task"
 # The steps a resident is told about, and the template that tells them.
 RESIDENT_NOTICES = {ACCEPTED: "ticket_accepted", WAITING: "ticket_waiting", DONE: "ticket_done",
                     REJECTED: "ticket_rejected"}
+# Back to work from waiting: the documents the resident was asked for are in (SPEC §5, "told at each step").
+RESUMED_NOTICE = "ticket_resumed"
 
 
 def create_ticket(session, data: dict, actor: str, owner: str, calendar, today: date) -> Ticket:
@@ -105,6 +107,8 @@ def transition(session, ticket_id: int, to_status: str, actor: str, reason: str 
             reason or ("missing: " + "; ".join(missing_documents) if missing_documents else None))
     if to_status in RESIDENT_NOTICES:
         tell_resident(session, ticket, RESIDENT_NOTICES[to_status], portal_url)
+    elif from_status == WAITING and to_status == IN_PROGRESS:
+        tell_resident(session, ticket, RESUMED_NOTICE, portal_url)
     return ticket
 
 
@@ -185,6 +189,13 @@ def deadline_flag(ticket: Ticket, calendar, today: date) -> str | None:
     if ticket.due_date <= calendar.add_working_days(today, 1):
         return "due_soon"
     return None
+
+
+def deadline_flag_condition(flag: str, calendar, today: date) -> tuple:
+    """`deadline_flag` as a query condition on open tickets, for the workbench's lists."""
+    if flag == "overdue":
+        return (Ticket.due_date < today,)
+    return (Ticket.due_date >= today, Ticket.due_date <= calendar.add_working_days(today, 1))
 
 
 def get_ticket(session, ticket_id: int) -> Ticket:
