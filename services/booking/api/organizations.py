@@ -3,16 +3,17 @@
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.booking.context import booking_context
-from services.booking.domain.integrity import credit_summary
+from services.booking.domain.integrity import adjust_credit, credit_summary, lift_suspension
 from services.booking.models import CreditEvent, Organization, OrganizationContactPhone
 from services.booking.schemas import (ContactPhoneCreateSchema, ContactPhoneListSchema, ContactPhoneSchema,
-                                      CreditEventPage, OrganizationCreateSchema, OrganizationPage,
-                                      OrganizationSchema)
+                                      CreditAdjustmentSchema, CreditEventPage, CreditEventSchema,
+                                      LiftSuspensionSchema, OrganizationCreateSchema, OrganizationPage,
+                                      OrganizationSchema, OrganizationUpdateSchema)
 from shared.auth import requires
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, Refused
@@ -40,6 +41,8 @@ def _organization(session, organization_id: int) -> Organization:
 
 
 class OrganizationListArgs(PageArgs):
+    name = fields.String(validate=validate.Length(1, 200), metadata={
+        "description": "staff: only organisations whose Chinese or English name contains this, in any case"})
     contact_phone = fields.String(metadata={"description": "only the organisation(s) whose contact has this mobile "
                                                           "number, in any written form (the portal's sign-in)"})
 
@@ -83,6 +86,10 @@ class Organizations(MethodView):
             query = query.where(Organization.contact_phone.in_(forms) | Organization.id.in_(extra))
         elif not g.principal.has_role("staff"):
             raise Forbidden("须按联系人电话查询 The system role looks organisations up by contact_phone only.")
+        if "name" in args:
+            part = args.pop("name").strip()
+            query = query.where(Organization.name.icontains(part, autoescape=True)
+                                | Organization.name_en.icontains(part, autoescape=True))
         with current_runtime().database.reader() as session:
             page = paginate(session, query, args)
             page["items"] = [with_standing(session, o) for o in page["items"]]
@@ -96,6 +103,28 @@ class OrganizationById(MethodView):
     def get(self, organization_id):
         with current_runtime().database.reader() as session:
             return with_standing(session, _organization(session, organization_id))
+
+    @requires("staff")
+    @blp.arguments(OrganizationUpdateSchema)
+    @blp.response(200, OrganizationSchema)
+    def patch(self, data, organization_id):
+        """Change the name, English name, kind or contact; only the fields given. The contact's phone
+        is a mainland mobile that no other organisation speaks with (it signs in for this one)."""
+        with current_runtime().database.transaction() as session:
+            organization = _existing_organization(session, organization_id)
+            if "name" in data and session.scalar(select(Organization.id).where(
+                    Organization.name == data["name"], Organization.id != organization_id)):
+                raise Conflict(f"已有同名组织 An organisation named {data['name']} exists.", {"name": ["taken"]})
+            contact = dict(data.pop("contact", {}))
+            if "phone" in contact:
+                contact["phone"] = _national(contact["phone"])
+                _refuse_a_phone_already_a_contact(session, contact["phone"], organization_id, field="contact")
+            for name, value in data.items():
+                setattr(organization, name, value)
+            for name, value in contact.items():
+                setattr(organization, f"contact_{name}", value)
+            session.flush()
+            return with_standing(session, organization)
 
 
 @blp.route("/<int:organization_id>/credit-events")
@@ -125,14 +154,27 @@ def _existing_organization(session, organization_id: int) -> Organization:
     return organization
 
 
-def _refuse_a_phone_already_a_contact(session, phone: str) -> None:
-    """One phone speaks for one organisation: the portal's sign-in must know which it is."""
+def _national(text: str) -> str:
+    """An organisation's own contact phone, as 11 digits (the sign-in lookup reads every written form)."""
+    try:
+        return mainland_mobile(text)
+    except ValueError as exc:
+        raise Refused(f"手机号码无效 Not a mainland mobile number: {exc}", {"contact": {"phone": [str(exc)]}}) from None
+
+
+def _refuse_a_phone_already_a_contact(session, phone: str, itself: int | None = None, field: str | None = None) -> None:
+    """One phone speaks for one organisation: the portal's sign-in must know which it is.
+    `itself`: the organisation whose own contact phone this is becoming (its own phones do not count);
+    `field`: the object the phone is in, in the error's fields."""
     forms = contact_phone_forms(phone) or []
-    holder = session.scalar(select(Organization.id).where(Organization.contact_phone.in_(forms))) or \
-        session.scalar(select(OrganizationContactPhone.organization_id).where(OrganizationContactPhone.phone == phone))
+    holder = session.scalar(select(Organization.id).where(Organization.contact_phone.in_(forms),
+                                                          Organization.id != (itself or 0))) or \
+        session.scalar(select(OrganizationContactPhone.organization_id).where(
+            OrganizationContactPhone.phone.in_(forms), OrganizationContactPhone.organization_id != (itself or 0)))
     if holder is not None:
+        problem = {"phone": [f"already a contact of organisation {holder}"]}
         raise Conflict(f"该号码已是组织{holder}的联系电话 This phone is already a contact of organisation {holder}.",
-                       {"phone": [f"already a contact of organisation {holder}"]}, code="phone_taken")
+                       {field: problem} if field else problem, code="phone_taken")
 
 
 @blp.route("/<int:organization_id>/contact-phones")
@@ -183,3 +225,30 @@ class ContactPhoneByNumber(MethodView):
             if found is None:
                 raise NotFound(f"该组织没有这个联系电话 Organisation {organization_id} has no contact phone {phone}.")
             session.delete(found)
+
+
+@blp.route("/<int:organization_id>/credit-adjustments")
+class CreditAdjustments(MethodView):
+    @requires("staff")
+    @blp.arguments(CreditAdjustmentSchema)
+    @blp.response(201, CreditEventSchema)
+    def post(self, data, organization_id):
+        """Add or take credit points by hand, with the reason: a ledger event (`adjustment`) naming who made it.
+        422 when the score would leave 0…the start score."""
+        with current_runtime().database.transaction() as session:
+            organization = _existing_organization(session, organization_id)
+            return adjust_credit(session, organization, data["points"], data["reason"].strip(), g.principal.sub,
+                                 utcnow(), booking_context().policy)
+
+
+@blp.route("/<int:organization_id>/lift-suspension")
+class LiftSuspension(MethodView):
+    @requires("staff")
+    @blp.arguments(LiftSuspensionSchema)
+    @blp.response(201, CreditEventSchema)
+    def post(self, data, organization_id):
+        """End a suspension now, with the reason: a ledger event (`suspension_lifted`) naming who lifted it;
+        the violations before it no longer count towards the next suspension. 409 when none is in force."""
+        with current_runtime().database.transaction() as session:
+            organization = _existing_organization(session, organization_id)
+            return lift_suspension(session, organization, data["reason"].strip(), g.principal.sub, utcnow())
