@@ -11,7 +11,9 @@ from services.booking.domain import integrity
 from services.booking.models import CreditEvent, Organization
 from shared.db import utcnow
 from shared.errors import Refused
-from tests.booking.conftest import BookingDesk
+from tests.booking.conftest import BookingDesk, station_time
+from tests.booking.test_integrity import no_show
+from tests.booking.test_integrity import standing as standing_at
 from tests.conftest import auth
 
 WRONG_ROLES = [("org", 1), ("resident", None), ("system", None)]
@@ -246,3 +248,15 @@ def test_the_ledger_keeps_who_made_each_change_in_the_database(station):
     with station.database("booking").reader() as session:
         event = session.scalar(select(CreditEvent).where(CreditEvent.organization_id == organization_id))
         assert (event.recorded_by, event.note, event.points) == ("test-staff", "迟还钥匙", -3)
+
+
+def test_after_a_lift_the_violations_before_it_no_longer_count_towards_the_next_suspension(desk):
+    for day in (10, 11, 12):
+        no_show(desk, f"2026-03-{day} 09:00")
+    assert standing_at(desk, "2026-03-13 10:00")["suspended_until"] is not None
+    with desk.database.transaction() as session:
+        integrity.lift_suspension(session, session.get(Organization, desk.organization_id), "误判 A mistake",
+                                  "wang.fang", station_time("2026-03-13 10:00"))
+    assert standing_at(desk, "2026-03-13 11:00") == {"credit_score": 70, "suspended_until": None, "recent_violations": 0}
+    no_show(desk, "2026-03-20 09:00")
+    assert standing_at(desk, "2026-03-21 10:00") == {"credit_score": 60, "suspended_until": None, "recent_violations": 1}
