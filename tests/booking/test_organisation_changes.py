@@ -260,3 +260,45 @@ def test_after_a_lift_the_violations_before_it_no_longer_count_towards_the_next_
     assert standing_at(desk, "2026-03-13 11:00") == {"credit_score": 70, "suspended_until": None, "recent_violations": 0}
     no_show(desk, "2026-03-20 09:00")
     assert standing_at(desk, "2026-03-21 10:00") == {"credit_score": 60, "suspended_until": None, "recent_violations": 1}
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+def audit(station, organization_id) -> list[tuple]:
+    answer = station.client("booking").get("/audit-log", query_string={"subject": f"organization:{organization_id}",
+                                                                       "per_page": 50}, headers=auth("admin"))
+    assert answer.status_code == 200, answer.json
+    return [(e["actor"], e["action"], e["changes"], e["reason"]) for e in reversed(answer.json["items"])]
+
+
+def test_every_staff_change_to_an_organisation_is_in_the_audit_log(station):
+    organization_id = new_organization(station, "垦家大院书画社", "13800001401")
+    patch(station, organization_id, {"name_en": "Kenjia painters", "contact": {"phone": "13800001402"}})
+    patch(station, organization_id, {"name_en": "Kenjia painters"})  # nothing changed: no entry
+    client = station.client("booking")
+    client.post(f"/organizations/{organization_id}/contact-phones", json={"phone": "13900001403"}, headers=auth("staff"))
+    client.delete(f"/organizations/{organization_id}/contact-phones/13900001403", headers=auth("admin"))
+    adjust(station, organization_id, {"points": -10, "reason": "损坏音响"})
+    suspend(station, organization_id)
+    lifted = lift(station, organization_id, {"reason": "当面说明"}).json
+    entries = audit(station, organization_id)
+    assert [(actor, action) for actor, action, _, _ in entries] == [
+        ("staff:test-staff", "organization.create"), ("staff:test-staff", "organization.update"),
+        ("staff:test-staff", "organization.contact_phone_add"), ("admin:test-admin", "organization.contact_phone_remove"),
+        ("staff:test-staff", "credit.adjust"), ("staff:test-staff", "credit.lift_suspension")]
+    created, updated, added, removed, adjusted, lifted_entry = entries
+    assert created[2]["name"] == [None, "垦家大院书画社"] and created[2]["contact_phone"] == [None, "13800001401"]
+    assert updated[2] == {"name_en": ["", "Kenjia painters"], "contact_phone": ["13800001401", "13800001402"]}
+    assert added[2] == {"contact_phones": [[], ["+8613900001403"]]}
+    assert removed[2] == {"contact_phones": [["+8613900001403"], []]}
+    assert adjusted[2] == {"credit_score": [100, 90]} and adjusted[3] == "损坏音响"
+    assert lifted_entry[2]["suspended_until"][1] is None and lifted_entry[2]["suspended_until"][0]
+    assert lifted_entry[3] == "当面说明" and lifted["kind"] == "suspension_lifted"
+
+
+def test_a_refused_change_leaves_no_audit_entry(station):
+    organization_id = new_organization(station, "垦家大院花艺社", "13800001411")
+    assert adjust(station, organization_id, {"points": 5, "reason": "超过满分"}).status_code == 422
+    assert lift(station, organization_id, {"reason": "没有暂停"}).status_code == 409
+    assert patch(station, organization_id, {"name": "华垦社区党支部"}).status_code == 409
+    assert [action for _, action, _, _ in audit(station, organization_id)] == ["organization.create"]

@@ -8,12 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.booking.context import booking_context
-from services.booking.domain.integrity import adjust_credit, credit_summary, lift_suspension
+from services.booking.domain.integrity import (adjust_credit, credit_score, credit_summary, lift_suspension,
+                                                suspended_until)
 from services.booking.models import CreditEvent, Organization, OrganizationContactPhone
 from services.booking.schemas import (ContactPhoneCreateSchema, ContactPhoneListSchema, ContactPhoneSchema,
                                       CreditAdjustmentSchema, CreditEventPage, CreditEventSchema,
                                       LiftSuspensionSchema, OrganizationCreateSchema, OrganizationPage,
                                       OrganizationSchema, OrganizationUpdateSchema)
+from shared.audit import record_change
 from shared.auth import requires
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, Refused
@@ -23,6 +25,18 @@ from shared.service_app import current_runtime
 
 blp = Blueprint("organizations", __name__, url_prefix="/organizations",
                 description="组织 Organisations and their credit")
+
+
+# What the audit log keeps of an organisation's own record (shared/audit.py).
+RECORD_FIELDS = ("name", "name_en", "kind", "contact_name", "contact_phone", "contact_email")
+
+
+def record_of(organization: Organization) -> dict:
+    return {name: getattr(organization, name) for name in RECORD_FIELDS}
+
+
+def subject_of(organization_id: int) -> str:
+    return f"organization:{organization_id}"
 
 
 def with_standing(session, organization: Organization) -> Organization:
@@ -72,6 +86,8 @@ class Organizations(MethodView):
                                         contact_email=contact.get("email"))
             session.add(organization)
             session.flush()
+            record_change(session, g.principal, "organization.create", subject_of(organization.id),
+                          after=record_of(organization))
             return with_standing(session, organization)
 
     @requires("staff", "system")
@@ -115,6 +131,7 @@ class OrganizationById(MethodView):
             if "name" in data and session.scalar(select(Organization.id).where(
                     Organization.name == data["name"], Organization.id != organization_id)):
                 raise Conflict(f"已有同名组织 An organisation named {data['name']} exists.", {"name": ["taken"]})
+            before = record_of(organization)
             contact = dict(data.pop("contact", {}))
             if "phone" in contact:
                 contact["phone"] = _national(contact["phone"])
@@ -124,6 +141,8 @@ class OrganizationById(MethodView):
             for name, value in contact.items():
                 setattr(organization, f"contact_{name}", value)
             session.flush()
+            record_change(session, g.principal, "organization.update", subject_of(organization_id),
+                          before=before, after=record_of(organization))
             return with_standing(session, organization)
 
 
@@ -185,10 +204,7 @@ class ContactPhones(MethodView):
         """The further phones that sign in to the portal as this organisation's contact."""
         with current_runtime().database.reader() as session:
             _existing_organization(session, organization_id)
-            phones = session.scalars(select(OrganizationContactPhone)
-                                     .where(OrganizationContactPhone.organization_id == organization_id)
-                                     .order_by(OrganizationContactPhone.id)).all()
-            return {"items": phones}
+            return {"items": _contact_phones(session, organization_id)}
 
     @requires("staff")
     @blp.arguments(ContactPhoneCreateSchema)
@@ -200,6 +216,7 @@ class ContactPhones(MethodView):
         with current_runtime().database.transaction() as session:
             _existing_organization(session, organization_id)
             _refuse_a_phone_already_a_contact(session, phone)
+            before = _phone_numbers(session, organization_id)
             added = OrganizationContactPhone(organization_id=organization_id, phone=phone,
                                              created_by=g.principal.sub, created_at=utcnow())
             session.add(added)
@@ -208,7 +225,21 @@ class ContactPhones(MethodView):
             except IntegrityError as exc:  # the unique phone caught a concurrent request for it
                 raise Conflict("该号码已是联系电话 This phone is already an organisation's contact.",
                                {"phone": ["already a contact"]}, code="phone_taken") from exc
+            record_change(session, g.principal, "organization.contact_phone_add", subject_of(organization_id),
+                          before={"contact_phones": before},
+                          after={"contact_phones": _phone_numbers(session, organization_id)})
             return added
+
+
+def _contact_phones(session, organization_id: int) -> list[OrganizationContactPhone]:
+    return session.scalars(select(OrganizationContactPhone)
+                           .where(OrganizationContactPhone.organization_id == organization_id)
+                           .order_by(OrganizationContactPhone.id)).all()
+
+
+def _phone_numbers(session, organization_id: int) -> list[str]:
+    """The further phones as the audit log keeps them: the list before and after a change."""
+    return [p.phone for p in _contact_phones(session, organization_id)]
 
 
 @blp.route("/<int:organization_id>/contact-phones/<phone>")
@@ -224,7 +255,12 @@ class ContactPhoneByNumber(MethodView):
                 OrganizationContactPhone.phone == _e164(phone)))
             if found is None:
                 raise NotFound(f"该组织没有这个联系电话 Organisation {organization_id} has no contact phone {phone}.")
+            before = _phone_numbers(session, organization_id)
             session.delete(found)
+            session.flush()
+            record_change(session, g.principal, "organization.contact_phone_remove", subject_of(organization_id),
+                          before={"contact_phones": before},
+                          after={"contact_phones": _phone_numbers(session, organization_id)})
 
 
 @blp.route("/<int:organization_id>/credit-adjustments")
@@ -235,10 +271,15 @@ class CreditAdjustments(MethodView):
     def post(self, data, organization_id):
         """Add or take credit points by hand, with the reason: a ledger event (`adjustment`) naming who made it.
         422 when the score would leave 0…the start score."""
+        policy, reason = booking_context().policy, data["reason"].strip()
         with current_runtime().database.transaction() as session:
             organization = _existing_organization(session, organization_id)
-            return adjust_credit(session, organization, data["points"], data["reason"].strip(), g.principal.sub,
-                                 utcnow(), booking_context().policy)
+            before = credit_score(session, organization_id, policy)
+            event = adjust_credit(session, organization, data["points"], reason, g.principal.sub, utcnow(), policy)
+            record_change(session, g.principal, "credit.adjust", subject_of(organization_id),
+                          before={"credit_score": before},
+                          after={"credit_score": credit_score(session, organization_id, policy)}, reason=reason)
+            return event
 
 
 @blp.route("/<int:organization_id>/lift-suspension")
@@ -249,6 +290,12 @@ class LiftSuspension(MethodView):
     def post(self, data, organization_id):
         """End a suspension now, with the reason: a ledger event (`suspension_lifted`) naming who lifted it;
         the violations before it no longer count towards the next suspension. 409 when none is in force."""
+        reason, now = data["reason"].strip(), utcnow()
         with current_runtime().database.transaction() as session:
             organization = _existing_organization(session, organization_id)
-            return lift_suspension(session, organization, data["reason"].strip(), g.principal.sub, utcnow())
+            before = suspended_until(session, organization_id, now)
+            event = lift_suspension(session, organization, reason, g.principal.sub, now)
+            record_change(session, g.principal, "credit.lift_suspension", subject_of(organization_id),
+                          before={"suspended_until": before},
+                          after={"suspended_until": suspended_until(session, organization_id, now)}, reason=reason)
+            return event

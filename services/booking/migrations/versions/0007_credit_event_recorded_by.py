@@ -1,7 +1,7 @@
 """credit_events.recorded_by: who made a staff change to the ledger
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02
 
 Staff adjust an organisation's credit by hand and lift suspensions (issue 13); the
@@ -12,8 +12,8 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
-revision: str = '0006'
-down_revision: Union[str, Sequence[str], None] = '0005'
+revision: str = '0007'
+down_revision: Union[str, Sequence[str], None] = '0006'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
