@@ -15,7 +15,7 @@ from shared.timefmt import STATION_TZ
 from tests.booking.conftest import BookingDesk
 from tests.booking.test_lifecycle import decide
 from tests.portal.back_office import back_office_station, signed_in_page
-from tests.portal.browser import accessible, needs_chromium, photograph
+from tests.portal.browser import PHONE_SCREEN, accessible, needs_chromium, photograph
 from tests.portal.conftest import csrf_token
 from tests.portal.test_sign_in import new_phone, sign_in_over_http
 
@@ -160,6 +160,19 @@ def test_staff_lift_a_suspension_with_a_reason(staff_page, station):
     accessible(page)
     standing = station.http("booking", "GET", f"/organizations/{organization_id}").json()
     assert standing["suspended_until"] is None and standing["recent_violations"] == 0
+
+
+def test_the_pages_reflow_at_200_percent_zoom(staff_page, station):
+    """WCAG 1.4.10: nothing scrolls sideways at 200 % (half the phone's width in CSS pixels)."""
+    page = staff_page
+    mine = station.http("booking", "GET", "/organizations", params={"name": "合唱队"}).json()["items"][0]["id"]
+    for path in ("/staff/organisations", "/staff/organisations/new", f"/staff/organisations/{mine}",
+                 f"/staff/organisations/{mine}/edit", f"/staff/organisations/{mine}/credit"):
+        page.goto(path)
+        page.set_viewport_size({"width": PHONE_SCREEN["width"] // 2, "height": PHONE_SCREEN["height"] // 2})
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        page.set_viewport_size(PHONE_SCREEN)
+        assert overflow <= 0, (path, overflow)
 
 
 # --- without a browser: what the forms refuse, and who may open the pages ---------------------
