@@ -8,12 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.booking.context import booking_context
-from services.booking.domain.integrity import (adjust_credit, credit_score, credit_summary, lift_suspension,
-                                                suspended_until)
+from services.booking.domain.integrity import credit_summary
 from services.booking.models import CreditEvent, Organization, OrganizationContactPhone
 from services.booking.schemas import (ContactPhoneCreateSchema, ContactPhoneListSchema, ContactPhoneSchema,
-                                      CreditAdjustmentSchema, CreditEventPage, CreditEventSchema,
-                                      LiftSuspensionSchema, OrganizationCreateSchema, OrganizationPage,
+                                      CreditEventPage, OrganizationCreateSchema, OrganizationPage,
                                       OrganizationSchema, OrganizationUpdateSchema)
 from shared.audit import record_change
 from shared.auth import requires
@@ -127,7 +125,7 @@ class OrganizationById(MethodView):
         """Change the name, English name, kind or contact; only the fields given. The contact's phone
         is a mainland mobile that no other organisation speaks with (it signs in for this one)."""
         with current_runtime().database.transaction() as session:
-            organization = _existing_organization(session, organization_id)
+            organization = existing_organization(session, organization_id)
             if "name" in data and session.scalar(select(Organization.id).where(
                     Organization.name == data["name"], Organization.id != organization_id)):
                 raise Conflict(f"已有同名组织 An organisation named {data['name']} exists.", {"name": ["taken"]})
@@ -166,7 +164,7 @@ def _e164(text: str, field: str = "phone") -> str:
         raise Refused(f"手机号码无效 Not a mainland mobile number: {exc}", {field: [str(exc)]}) from None
 
 
-def _existing_organization(session, organization_id: int) -> Organization:
+def existing_organization(session, organization_id: int) -> Organization:
     organization = session.get(Organization, organization_id)
     if organization is None:
         raise NotFound(f"没有这个组织 No organisation {organization_id}.")
@@ -203,7 +201,7 @@ class ContactPhones(MethodView):
     def get(self, organization_id):
         """The further phones that sign in to the portal as this organisation's contact."""
         with current_runtime().database.reader() as session:
-            _existing_organization(session, organization_id)
+            existing_organization(session, organization_id)
             return {"items": _contact_phones(session, organization_id)}
 
     @requires("staff")
@@ -214,7 +212,7 @@ class ContactPhones(MethodView):
         409 when it already is a contact, of this organisation or another."""
         phone = _e164(data["phone"])
         with current_runtime().database.transaction() as session:
-            _existing_organization(session, organization_id)
+            existing_organization(session, organization_id)
             _refuse_a_phone_already_a_contact(session, phone)
             before = _phone_numbers(session, organization_id)
             added = OrganizationContactPhone(organization_id=organization_id, phone=phone,
@@ -249,7 +247,7 @@ class ContactPhoneByNumber(MethodView):
     def delete(self, organization_id, phone):
         """Remove a further phone: at its next sign-in it is a resident again."""
         with current_runtime().database.transaction() as session:
-            _existing_organization(session, organization_id)
+            existing_organization(session, organization_id)
             found = session.scalar(select(OrganizationContactPhone).where(
                 OrganizationContactPhone.organization_id == organization_id,
                 OrganizationContactPhone.phone == _e164(phone)))
@@ -261,41 +259,3 @@ class ContactPhoneByNumber(MethodView):
             record_change(session, g.principal, "organization.contact_phone_remove", subject_of(organization_id),
                           before={"contact_phones": before},
                           after={"contact_phones": _phone_numbers(session, organization_id)})
-
-
-@blp.route("/<int:organization_id>/credit-adjustments")
-class CreditAdjustments(MethodView):
-    @requires("staff")
-    @blp.arguments(CreditAdjustmentSchema)
-    @blp.response(201, CreditEventSchema)
-    def post(self, data, organization_id):
-        """Add or take credit points by hand, with the reason: a ledger event (`adjustment`) naming who made it.
-        422 when the score would leave 0…the start score."""
-        policy, reason = booking_context().policy, data["reason"].strip()
-        with current_runtime().database.transaction() as session:
-            organization = _existing_organization(session, organization_id)
-            before = credit_score(session, organization_id, policy)
-            event = adjust_credit(session, organization, data["points"], reason, g.principal.sub, utcnow(), policy)
-            record_change(session, g.principal, "credit.adjust", subject_of(organization_id),
-                          before={"credit_score": before},
-                          after={"credit_score": credit_score(session, organization_id, policy)}, reason=reason)
-            return event
-
-
-@blp.route("/<int:organization_id>/lift-suspension")
-class LiftSuspension(MethodView):
-    @requires("staff")
-    @blp.arguments(LiftSuspensionSchema)
-    @blp.response(201, CreditEventSchema)
-    def post(self, data, organization_id):
-        """End a suspension now, with the reason: a ledger event (`suspension_lifted`) naming who lifted it;
-        the violations before it no longer count towards the next suspension. 409 when none is in force."""
-        reason, now = data["reason"].strip(), utcnow()
-        with current_runtime().database.transaction() as session:
-            organization = _existing_organization(session, organization_id)
-            before = suspended_until(session, organization_id, now)
-            event = lift_suspension(session, organization, reason, g.principal.sub, now)
-            record_change(session, g.principal, "credit.lift_suspension", subject_of(organization_id),
-                          before={"suspended_until": before},
-                          after={"suspended_until": suspended_until(session, organization_id, now)}, reason=reason)
-            return event
