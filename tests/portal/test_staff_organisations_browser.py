@@ -80,6 +80,12 @@ def test_staff_register_an_organisation_add_a_phone_and_take_ten_points(staff_pa
     photograph(page, "staff-organisation")
     found = station.http("booking", "GET", "/organizations", role="system", params={"contact_phone": EXTRA_PHONE})
     assert [o["id"] for o in found.json()["items"]] == [organization_id]
+    page.get_by_label("添加手机号").fill("13900001352")
+    page.get_by_role("button", name="添加", exact=True).click()
+    page.get_by_role("button", name="删除手机号 139 0000 1352").click()
+    page.wait_for_url(f"**/staff/organisations/{organization_id}?done=phone_removed")
+    assert "139 0000 1352" not in page.locator("#phones").inner_text()
+    assert "139 0000 1351" in page.locator("#phones").inner_text()
 
     page.get_by_role("link", name="查看诚信记录、调整诚信分").click()
     page.wait_for_url(f"**/staff/organisations/{organization_id}/credit")
@@ -233,6 +239,7 @@ def test_the_organisation_sees_the_adjustment_on_its_own_credit_page(station):
     assert answer.url.endswith("/account"), answer.text
     credit = client.get(f"{station.portal.url}/org/credit", timeout=10)
     assert credit.status_code == 200 and "工作人员调整" in credit.text and "诚信分：90分" in credit.text
+    assert "原因：损坏音响 Broke the speakers" in credit.text
 
 
 PAGES = ("/staff/organisations", "/staff/organisations/new", "/staff/organisations/1",

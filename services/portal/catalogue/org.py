@@ -79,6 +79,7 @@ MESSAGES = {
     "event_recovery": ("按月恢复", "Monthly recovery"),
     "event_adjustment": ("工作人员调整", "Adjusted by the station's staff"),
     "event_suspension_lifted": ("工作人员解除暂停", "Suspension lifted by the station's staff"),
+    "event_reason": ("原因：{reason}", "Reason: {reason}"),
     "event_points": ("{points}分", "{points} points"),
     "event_for_booking": ("（预约 #{id}）", "(booking #{id})"),
     "calendar_title": ("订阅到手机日历", "Add to your phone's calendar"),
