@@ -138,7 +138,10 @@ class OrganizationById(MethodView):
                 setattr(organization, name, value)
             for name, value in contact.items():
                 setattr(organization, f"contact_{name}", value)
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError as exc:  # the unique name caught a concurrent edit or registration
+                raise Conflict("已有同名组织 An organisation with this name exists.", {"name": ["taken"]}) from exc
             record_change(session, g.principal, "organization.update", subject_of(organization_id),
                           before=before, after=record_of(organization))
             return with_standing(session, organization)
