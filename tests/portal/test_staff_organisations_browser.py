@@ -65,6 +65,8 @@ def test_staff_register_an_organisation_add_a_phone_and_take_ten_points(staff_pa
     page.get_by_label("联系人手机号").fill("137 0000 130")  # a digit short
     page.get_by_role("button", name="登记", exact=True).click()
     assert "请输入正确的11位手机号" in page.locator("#contact_phone-error-1").inner_text()
+    accessible(page)
+    photograph(page, "staff-organisation-refused")
     page.get_by_label("联系人手机号").fill("137 0000 1301")
     page.get_by_role("button", name="登记", exact=True).click()
     page.wait_for_url("**/staff/organisations/*?done=created")
