@@ -116,7 +116,8 @@ class CreditEvent(Base):
     __tablename__ = "credit_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(30))  # late_cancellation | no_show | recovery | suspension
+    # late_cancellation | no_show | recovery | suspension | adjustment | suspension_lifted
+    kind: Mapped[str] = mapped_column(String(30))
     points: Mapped[int] = mapped_column(default=0)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -124,6 +125,8 @@ class CreditEvent(Base):
     period: Mapped[str | None] = mapped_column(String(7))
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Who made a staff change (an adjustment, a lifted suspension): the token's subject; None for the rules' own events.
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class RequestOutcome(Base):

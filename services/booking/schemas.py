@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.booking.domain import statuses
 from shared.contracts import Contact, Id, RequestBooking
@@ -131,6 +131,47 @@ class OrganizationCreateSchema(Schema):
     contact = fields.Nested(Contact, required=True)
 
 
+# Words, not only spaces: a name or a reason of blanks says nothing.
+NOT_BLANK = validate.Regexp(r"\s*\S", error="不能为空 Must not be blank.")
+REASON = dict(required=True, validate=[validate.Length(1, 500), NOT_BLANK],
+              metadata={"description": "why, in words: kept in the ledger with who made the change"})
+
+
+class ContactUpdateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(validate=[validate.Length(1, 100), NOT_BLANK])
+    phone = fields.String(validate=validate.Length(1, 30), metadata={
+        "description": "a mainland mobile, in any written form (it signs in for the organisation); stored as 11 digits"})
+    email = fields.Email(allow_none=True)
+
+
+class OrganizationUpdateSchema(Schema):
+    """`PATCH /organizations/{id}`: only the fields given change; the contact's too, one by one."""
+
+    name = fields.String(validate=[validate.Length(1, 200), NOT_BLANK])
+    name_en = fields.String(validate=validate.Length(max=200))
+    kind = fields.String(validate=validate.OneOf(["party_org", "social_group", "unit"]))
+    contact = fields.Nested(ContactUpdateSchema)
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not data or data.get("contact") == {}:
+            raise ValidationError("没有要修改的内容 Name at least one field to change.")
+
+
+class CreditAdjustmentSchema(Schema):
+    points = fields.Integer(required=True, strict=True, validate=[
+        validate.Range(-100, 100), validate.NoneOf([0], error="不能为0 Must not be 0.")],
+        metadata={"description": "points to add (positive) or take (negative)"})
+    reason = fields.String(**REASON)
+
+
+class LiftSuspensionSchema(Schema):
+    reason = fields.String(**REASON)
+
+
 class ContactPhoneCreateSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(1, 30),
                           metadata={"description": "a mainland mobile, in any written form; stored as E.164"})
@@ -167,6 +208,7 @@ class CreditEventSchema(Schema):
     period = fields.String(allow_none=True)
     note = fields.String()
     at = StationDateTime()
+    recorded_by = fields.String(allow_none=True, metadata={"description": "who made a staff change; null for the rules'"})
 
 
 class RequestOutcomeArgs(Schema):

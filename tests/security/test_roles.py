@@ -29,6 +29,9 @@ MATRIX = [
     ("booking", "GET", "/organizations", STAFF),
     ("booking", "GET", "/organizations?contact_phone=13800000001", {"system"} | STAFF),
     ("booking", "GET", "/organizations/1", {"org"} | STAFF),
+    ("booking", "PATCH", "/organizations/1", STAFF),
+    ("booking", "POST", "/organizations/1/credit-adjustments", STAFF),
+    ("booking", "POST", "/organizations/1/lift-suspension", STAFF),
     ("booking", "GET", "/organizations/1/credit-events", {"org"} | STAFF),
     ("booking", "GET", "/organizations/1/contact-phones", STAFF),
     ("booking", "POST", "/organizations/1/contact-phones", STAFF),
@@ -80,7 +83,7 @@ def ids(station):
 
 def call(station, ids, service, method, path, headers):
     return station.client(service).open(path.format(**ids), method=method, headers=headers,
-                                        json={} if method in ("POST", "PUT") else None)
+                                        json={} if method in ("POST", "PUT", "PATCH") else None)
 
 
 @pytest.mark.parametrize("service, method, path, allowed", MATRIX, ids=[f"{m} {s}{p}" for s, m, p, _ in MATRIX])

@@ -3,7 +3,7 @@
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,7 +12,8 @@ from services.booking.domain.integrity import credit_summary
 from services.booking.models import CreditEvent, Organization, OrganizationContactPhone
 from services.booking.schemas import (ContactPhoneCreateSchema, ContactPhoneListSchema, ContactPhoneSchema,
                                       CreditEventPage, OrganizationCreateSchema, OrganizationPage,
-                                      OrganizationSchema)
+                                      OrganizationSchema, OrganizationUpdateSchema)
+from shared.audit import record_change
 from shared.auth import requires
 from shared.db import utcnow
 from shared.errors import Conflict, Forbidden, NotFound, Refused
@@ -22,6 +23,18 @@ from shared.service_app import current_runtime
 
 blp = Blueprint("organizations", __name__, url_prefix="/organizations",
                 description="组织 Organisations and their credit")
+
+
+# What the audit log keeps of an organisation's own record (shared/audit.py).
+RECORD_FIELDS = ("name", "name_en", "kind", "contact_name", "contact_phone", "contact_email")
+
+
+def record_of(organization: Organization) -> dict:
+    return {name: getattr(organization, name) for name in RECORD_FIELDS}
+
+
+def subject_of(organization_id: int) -> str:
+    return f"organization:{organization_id}"
 
 
 def with_standing(session, organization: Organization) -> Organization:
@@ -40,6 +53,8 @@ def _organization(session, organization_id: int) -> Organization:
 
 
 class OrganizationListArgs(PageArgs):
+    name = fields.String(validate=validate.Length(1, 200), metadata={
+        "description": "staff: only organisations whose Chinese or English name contains this, in any case"})
     contact_phone = fields.String(metadata={"description": "only the organisation(s) whose contact has this mobile "
                                                           "number, in any written form (the portal's sign-in)"})
 
@@ -69,6 +84,8 @@ class Organizations(MethodView):
                                         contact_email=contact.get("email"))
             session.add(organization)
             session.flush()
+            record_change(session, g.principal, "organization.create", subject_of(organization.id),
+                          after=record_of(organization))
             return with_standing(session, organization)
 
     @requires("staff", "system")
@@ -83,6 +100,10 @@ class Organizations(MethodView):
             query = query.where(Organization.contact_phone.in_(forms) | Organization.id.in_(extra))
         elif not g.principal.has_role("staff"):
             raise Forbidden("须按联系人电话查询 The system role looks organisations up by contact_phone only.")
+        if "name" in args:
+            part = args.pop("name").strip()
+            query = query.where(Organization.name.icontains(part, autoescape=True)
+                                | Organization.name_en.icontains(part, autoescape=True))
         with current_runtime().database.reader() as session:
             page = paginate(session, query, args)
             page["items"] = [with_standing(session, o) for o in page["items"]]
@@ -96,6 +117,34 @@ class OrganizationById(MethodView):
     def get(self, organization_id):
         with current_runtime().database.reader() as session:
             return with_standing(session, _organization(session, organization_id))
+
+    @requires("staff")
+    @blp.arguments(OrganizationUpdateSchema)
+    @blp.response(200, OrganizationSchema)
+    def patch(self, data, organization_id):
+        """Change the name, English name, kind or contact; only the fields given. The contact's phone
+        is a mainland mobile that no other organisation speaks with (it signs in for this one)."""
+        with current_runtime().database.transaction() as session:
+            organization = existing_organization(session, organization_id)
+            if "name" in data and session.scalar(select(Organization.id).where(
+                    Organization.name == data["name"], Organization.id != organization_id)):
+                raise Conflict(f"已有同名组织 An organisation named {data['name']} exists.", {"name": ["taken"]})
+            before = record_of(organization)
+            contact = dict(data.pop("contact", {}))
+            if "phone" in contact:
+                contact["phone"] = _national(contact["phone"])
+                _refuse_a_phone_already_a_contact(session, contact["phone"], organization_id, field="contact")
+            for name, value in data.items():
+                setattr(organization, name, value)
+            for name, value in contact.items():
+                setattr(organization, f"contact_{name}", value)
+            try:
+                session.flush()
+            except IntegrityError as exc:  # the unique name caught a concurrent edit or registration
+                raise Conflict("已有同名组织 An organisation with this name exists.", {"name": ["taken"]}) from exc
+            record_change(session, g.principal, "organization.update", subject_of(organization_id),
+                          before=before, after=record_of(organization))
+            return with_standing(session, organization)
 
 
 @blp.route("/<int:organization_id>/credit-events")
@@ -118,21 +167,34 @@ def _e164(text: str, field: str = "phone") -> str:
         raise Refused(f"手机号码无效 Not a mainland mobile number: {exc}", {field: [str(exc)]}) from None
 
 
-def _existing_organization(session, organization_id: int) -> Organization:
+def existing_organization(session, organization_id: int) -> Organization:
     organization = session.get(Organization, organization_id)
     if organization is None:
         raise NotFound(f"没有这个组织 No organisation {organization_id}.")
     return organization
 
 
-def _refuse_a_phone_already_a_contact(session, phone: str) -> None:
-    """One phone speaks for one organisation: the portal's sign-in must know which it is."""
+def _national(text: str) -> str:
+    """An organisation's own contact phone, as 11 digits (the sign-in lookup reads every written form)."""
+    try:
+        return mainland_mobile(text)
+    except ValueError as exc:
+        raise Refused(f"手机号码无效 Not a mainland mobile number: {exc}", {"contact": {"phone": [str(exc)]}}) from None
+
+
+def _refuse_a_phone_already_a_contact(session, phone: str, itself: int | None = None, field: str | None = None) -> None:
+    """One phone speaks for one organisation: the portal's sign-in must know which it is.
+    `itself`: the organisation whose own contact phone this is becoming (its own phones do not count);
+    `field`: the object the phone is in, in the error's fields."""
     forms = contact_phone_forms(phone) or []
-    holder = session.scalar(select(Organization.id).where(Organization.contact_phone.in_(forms))) or \
-        session.scalar(select(OrganizationContactPhone.organization_id).where(OrganizationContactPhone.phone == phone))
+    holder = session.scalar(select(Organization.id).where(Organization.contact_phone.in_(forms),
+                                                          Organization.id != (itself or 0))) or \
+        session.scalar(select(OrganizationContactPhone.organization_id).where(
+            OrganizationContactPhone.phone.in_(forms), OrganizationContactPhone.organization_id != (itself or 0)))
     if holder is not None:
+        problem = {"phone": [f"already a contact of organisation {holder}"]}
         raise Conflict(f"该号码已是组织{holder}的联系电话 This phone is already a contact of organisation {holder}.",
-                       {"phone": [f"already a contact of organisation {holder}"]}, code="phone_taken")
+                       {field: problem} if field else problem, code="phone_taken")
 
 
 @blp.route("/<int:organization_id>/contact-phones")
@@ -142,11 +204,8 @@ class ContactPhones(MethodView):
     def get(self, organization_id):
         """The further phones that sign in to the portal as this organisation's contact."""
         with current_runtime().database.reader() as session:
-            _existing_organization(session, organization_id)
-            phones = session.scalars(select(OrganizationContactPhone)
-                                     .where(OrganizationContactPhone.organization_id == organization_id)
-                                     .order_by(OrganizationContactPhone.id)).all()
-            return {"items": phones}
+            existing_organization(session, organization_id)
+            return {"items": _contact_phones(session, organization_id)}
 
     @requires("staff")
     @blp.arguments(ContactPhoneCreateSchema)
@@ -156,8 +215,9 @@ class ContactPhones(MethodView):
         409 when it already is a contact, of this organisation or another."""
         phone = _e164(data["phone"])
         with current_runtime().database.transaction() as session:
-            _existing_organization(session, organization_id)
+            existing_organization(session, organization_id)
             _refuse_a_phone_already_a_contact(session, phone)
+            before = _phone_numbers(session, organization_id)
             added = OrganizationContactPhone(organization_id=organization_id, phone=phone,
                                              created_by=g.principal.sub, created_at=utcnow())
             session.add(added)
@@ -166,7 +226,21 @@ class ContactPhones(MethodView):
             except IntegrityError as exc:  # the unique phone caught a concurrent request for it
                 raise Conflict("该号码已是联系电话 This phone is already an organisation's contact.",
                                {"phone": ["already a contact"]}, code="phone_taken") from exc
+            record_change(session, g.principal, "organization.contact_phone_add", subject_of(organization_id),
+                          before={"contact_phones": before},
+                          after={"contact_phones": _phone_numbers(session, organization_id)})
             return added
+
+
+def _contact_phones(session, organization_id: int) -> list[OrganizationContactPhone]:
+    return session.scalars(select(OrganizationContactPhone)
+                           .where(OrganizationContactPhone.organization_id == organization_id)
+                           .order_by(OrganizationContactPhone.id)).all()
+
+
+def _phone_numbers(session, organization_id: int) -> list[str]:
+    """The further phones as the audit log keeps them: the list before and after a change."""
+    return [p.phone for p in _contact_phones(session, organization_id)]
 
 
 @blp.route("/<int:organization_id>/contact-phones/<phone>")
@@ -176,10 +250,15 @@ class ContactPhoneByNumber(MethodView):
     def delete(self, organization_id, phone):
         """Remove a further phone: at its next sign-in it is a resident again."""
         with current_runtime().database.transaction() as session:
-            _existing_organization(session, organization_id)
+            existing_organization(session, organization_id)
             found = session.scalar(select(OrganizationContactPhone).where(
                 OrganizationContactPhone.organization_id == organization_id,
                 OrganizationContactPhone.phone == _e164(phone)))
             if found is None:
                 raise NotFound(f"该组织没有这个联系电话 Organisation {organization_id} has no contact phone {phone}.")
+            before = _phone_numbers(session, organization_id)
             session.delete(found)
+            session.flush()
+            record_change(session, g.principal, "organization.contact_phone_remove", subject_of(organization_id),
+                          before={"contact_phones": before},
+                          after={"contact_phones": _phone_numbers(session, organization_id)})

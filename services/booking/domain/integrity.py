@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from services.booking.domain.notices import notify_organization
 from services.booking.models import CreditEvent, Organization
-from shared.errors import Refused
+from shared.errors import Conflict, Refused
 from shared.timefmt import local_text, to_station_time
 
 VIOLATIONS = ("late_cancellation", "no_show")
@@ -23,16 +23,25 @@ def credit_score(session, organization_id: int, policy) -> int:
     return policy.start_score + int(points)
 
 
+def last_lift_id(session, organization_id: int) -> int:
+    """The ledger id of the last suspension staff lifted (0 if none): it ends every suspension before it.
+    By id, not time: the ledger is append-only, and a rule's event may carry a time later than the lift's."""
+    return session.scalar(select(func.coalesce(func.max(CreditEvent.id), 0)).where(
+        CreditEvent.organization_id == organization_id, CreditEvent.kind == "suspension_lifted"))
+
+
 def suspended_until(session, organization_id: int, now: datetime) -> datetime | None:
     until = session.scalar(select(func.max(CreditEvent.suspended_until)).where(
-        CreditEvent.organization_id == organization_id, CreditEvent.kind == "suspension"))
+        CreditEvent.organization_id == organization_id, CreditEvent.kind == "suspension",
+        CreditEvent.id > last_lift_id(session, organization_id)))
     if until is not None and until.tzinfo is None:  # SQLite's max() skips the column type
         until = until.replace(tzinfo=now.tzinfo)
     return until if until is not None and until > now else None
 
 
 def recent_violations(session, organization_id: int, now: datetime, policy) -> int:
-    """Violations in the rolling window, counting only those after the last suspension began."""
+    """Violations in the rolling window, counting only those after the last suspension began
+    and after staff last lifted one (a lift is a fresh start)."""
     since = now - timedelta(days=policy.violation_window_days)
     last_suspension = session.scalar(select(func.max(CreditEvent.at)).where(
         CreditEvent.organization_id == organization_id, CreditEvent.kind == "suspension"))
@@ -40,7 +49,7 @@ def recent_violations(session, organization_id: int, now: datetime, policy) -> i
         CreditEvent.organization_id == organization_id, CreditEvent.kind.in_(VIOLATIONS), CreditEvent.at >= since)
     if last_suspension is not None:
         query = query.where(CreditEvent.at >= last_suspension)
-    return session.scalar(query)
+    return session.scalar(query.where(CreditEvent.id > last_lift_id(session, organization_id)))
 
 
 def refuse_if_suspended(session, organization: Organization, now: datetime) -> None:
@@ -107,3 +116,32 @@ def credit_summary(session, organization: Organization, now: datetime, policy) -
     return {"credit_score": credit_score(session, organization.id, policy),
             "suspended_until": suspended_until(session, organization.id, now),
             "recent_violations": recent_violations(session, organization.id, now, policy)}
+
+
+# --- changes staff make by hand (issue 13), each with its reason and who made it ---------------
+
+def adjust_credit(session, organization: Organization, points: int, reason: str, by: str, now: datetime,
+                  policy) -> CreditEvent:
+    """Add or take points by hand; the score stays between 0 and the start score, as the rules keep it."""
+    score = credit_score(session, organization.id, policy)
+    if not 0 <= score + points <= policy.start_score:
+        raise Refused(f"调整后诚信分须在0至{policy.start_score}分之间(现为{score}分) "
+                      f"The score must stay between 0 and {policy.start_score} (it is {score}).",
+                      {"points": [f"between {-score} and {policy.start_score - score}"]})
+    event = CreditEvent(organization_id=organization.id, kind="adjustment", points=points, at=now, note=reason,
+                        recorded_by=by)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def lift_suspension(session, organization: Organization, reason: str, by: str, now: datetime) -> CreditEvent:
+    """End a suspension before its time; its violations no longer count towards the next one."""
+    if suspended_until(session, organization.id, now) is None:
+        raise Conflict(f"{organization.name}的预约资格没有被暂停 Booking is not suspended for this organisation.",
+                       code="not_suspended")
+    event = CreditEvent(organization_id=organization.id, kind="suspension_lifted", points=0, at=now, note=reason,
+                        recorded_by=by)
+    session.add(event)
+    session.flush()
+    return event
