@@ -10,7 +10,7 @@ from marshmallow import ValidationError, fields
 
 from shared.timefmt import STATION_TZ, to_station_time
 
-MONTH_TEXT = re.compile(r"\d{4}-\d{2}")
+MONTH_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}")  # ASCII digits only: \d would take "２０２６"
 # Every month whose bounds convert between station time and UTC without overflowing datetime.
 FIRST_YEAR, LAST_YEAR = 1970, 9998
 
@@ -68,7 +68,7 @@ class MonthField(fields.String):
     def __init__(self, **kwargs):
         kwargs.setdefault("metadata", {}).setdefault("description", "a month in station time (+08:00), YYYY-MM")
         super().__init__(**kwargs)
-        self.metadata.setdefault("pattern", r"^\d{4}-(0[1-9]|1[0-2])$")
+        self.metadata.setdefault("pattern", r"^[0-9]{4}-(0[1-9]|1[0-2])$")
         self.metadata.setdefault("example", "2026-12")
 
     def _deserialize(self, value, attr, data, **kwargs):
