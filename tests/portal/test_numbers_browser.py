@@ -116,8 +116,8 @@ def test_an_admin_reads_the_month_and_downloads_its_tables(browser, station, mad
     page.wait_for_url("**/admin/numbers")
     assert f"{month.year}年{month.month}月" in page.locator("#month-heading").inner_text()
     summary = page.locator("#venues .summary").inner_text()
-    assert f"已通过的预约 {expected['held']} 个，共使用 {expected['hours']:g} 小时" in summary
-    assert f"未到场 {expected['no_shows']} 次，临时取消 {expected['late']} 次" in summary
+    assert (f"已通过预约 {expected['held']} 个 · 使用 {expected['hours']:g} 小时 · 未到场 {expected['no_shows']} 次 · "
+            f"临时取消 {expected['late']} 次") == summary
     assert page.locator("#chart-venues title").text_content() == "各场地使用小时数"
     accessible(page)
     photograph(page, "admin-numbers")
@@ -181,6 +181,8 @@ def test_a_malformed_month_is_refused_plainly_in_both_languages(browser, station
     accessible(page)
     assert page.goto("/admin/numbers/venues.csv?month=2026-1").status == 400
     assert page.goto("/admin/numbers/week?start=2026-02-30").status == 400
+    assert page.goto("/admin/numbers/secrets.csv").status == 404
+    assert page.goto("/admin/numbers/venues.html").status == 404
     page.context.close()
 
 

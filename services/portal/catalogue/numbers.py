@@ -18,13 +18,11 @@ MESSAGES = {
     "num_table_region": ("{table}（可左右滑动）", "{table} (scrolls sideways)"),
     "num_total": ("合计", "Total"),
     "num_none": ("—", "—"),
-    "num_english_suffix": ("（英文）", " (English)"),
     "num_week_link": ("打印一周场地日历", "Print a week's venue calendar"),
     # The venues table
     "num_venues_title": ("场地使用", "Venues"),
-    "num_venues_summary": ("本月已通过的预约 {held} 个，共使用 {hours} 小时；未到场 {no_shows} 次，临时取消 {late} 次。",
-                           "This month: {held} approved bookings, {hours} hours used; {no_shows} no-shows, "
-                           "{late} late cancellations."),
+    "num_venues_summary": ("已通过预约 {held} 个 · 使用 {hours} 小时 · 未到场 {no_shows} 次 · 临时取消 {late} 次",
+                           "Approved bookings: {held} · Hours used: {hours} · No-shows: {no_shows} · Late cancellations: {late}"),
     "num_venues_chart": ("各场地使用小时数", "Hours used per venue"),
     "num_col_venue": ("场地", "Venue"),
     "num_col_held": ("已通过预约", "Approved bookings"),
@@ -36,8 +34,8 @@ MESSAGES = {
     "num_col_requested": ("申请总数", "Requests"),
     # The errands table
     "num_errands_title": ("代办事项", "Errands"),
-    "num_errands_summary": ("本月新收 {opened} 件，办结 {done} 件，逾期 {overdue} 件。",
-                            "This month: {opened} opened, {done} done, {overdue} overdue."),
+    "num_errands_summary": ("新收 {opened} 件 · 办结 {done} 件 · 逾期 {overdue} 件",
+                            "Opened: {opened} · Done: {done} · Overdue: {overdue}"),
     "num_errands_chart": ("各类事项新收和办结件数", "Errands opened and done, by type"),
     "num_col_type": ("事项", "Errand"),
     "num_col_opened": ("新收", "Opened"),
@@ -48,9 +46,10 @@ MESSAGES = {
     "num_series_done": ("办结", "Done"),
     # The follow-up table
     "num_follow_up_title": ("回访满意度", "Follow-up scores"),
-    "num_follow_up_summary": ("本月回访 {count} 人，平均 {average} 分（满分5分）。",
-                              "This month: {count} residents answered; average {average} out of 5."),
-    "num_follow_up_none": ("本月还没有回访。", "No follow-up answers this month yet."),
+    "num_follow_up_summary": ("回访 {count} 人 · 平均 {average} 分（满分5分）",
+                              "Answers: {count} · Average: {average} out of 5"),
+    "num_follow_up_none": ("这个月没有回访。",
+                           "No follow-up answers in this month."),
     "num_follow_up_chart": ("各分数的人数", "How many gave each score"),
     "num_col_score": ("评分", "Score"),
     "num_col_count": ("人数", "Residents"),
@@ -58,9 +57,8 @@ MESSAGES = {
     "num_average_row": ("平均分", "Average"),
     # The messages table
     "num_messages_title": ("短信和邮件", "SMS and e-mail"),
-    "num_messages_summary": ("本月发出短信 {sms_sent} 条、失败 {sms_failed} 条；发出邮件 {email_sent} 封、失败 {email_failed} 封。",
-                             "This month: {sms_sent} SMS sent, {sms_failed} failed; {email_sent} e-mails sent, "
-                             "{email_failed} failed."),
+    "num_messages_summary": ("短信：发出 {sms_sent} 条，失败 {sms_failed} 条 · 邮件：发出 {email_sent} 封，失败 {email_failed} 封",
+                             "SMS: {sms_sent} sent, {sms_failed} failed · E-mail: {email_sent} sent, {email_failed} failed"),
     "num_messages_chart": ("短信和邮件：发出与失败", "SMS and e-mail: sent and failed"),
     "num_col_channel": ("渠道", "Channel"),
     "num_col_sent": ("已发出", "Sent"),

@@ -5,7 +5,7 @@ the week), asked as the signed-in admin: the APIs decide again who may see them.
 
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 
 from services.portal.clients import ApiError, Caller, NotifyClient
 from services.portal.domain import numbers_api
@@ -65,22 +65,28 @@ def month_heading(month: StationMonth) -> str:
     return t("num_month_heading", year=month.year, month=month.month, month_name=MONTH_NAMES[month.month - 1])
 
 
+def chart(chart_id: str, title_id: str, groups: list, series: list | None = None):
+    """A chart of the groups that have something to show (the table beside it lists every one);
+    None when none has: the table alone then says it."""
+    shown = [(label, values) for label, values in groups if any(values)]
+    return bar_chart(chart_id, t(title_id), shown, series) if shown else None
+
+
 def charts(statistics: dict, tables: dict) -> dict:
     venues = statistics["booking"]["venues"]
     errands = statistics["desk"]["errands"]
     scores = {d["score"]: d["count"] for d in statistics["desk"]["follow_up"]["distribution"]}
-    channels = tables["messages"].rows
     return {
-        "venues": bar_chart("chart-venues", t("num_venues_chart"),
-                            [(in_language((v["name_zh"], v["name_en"])), [v["hours"]]) for v in venues]),
-        "errands": bar_chart("chart-errands", t("num_errands_chart"),
-                             [(in_language((e["name_zh"], e["name_en"])), [e["opened"], e["done"]]) for e in errands],
-                             [t("num_series_opened"), t("num_series_done")]),
-        "follow-up": bar_chart("chart-follow-up", t("num_follow_up_chart"),
-                               [(t("num_score", score=s), [scores.get(s, 0)]) for s in (5, 4, 3, 2, 1)]),
-        "messages": bar_chart("chart-messages", t("num_messages_chart"),
-                              [(in_language(row[0]), [row[1], row[3]]) for row in channels],
-                              [t("num_series_sent"), t("num_series_failed")]),
+        "venues": chart("chart-venues", "num_venues_chart",
+                        [(in_language((v["name_zh"], v["name_en"])), [v["hours"]]) for v in venues]),
+        "errands": chart("chart-errands", "num_errands_chart",
+                         [(in_language((e["name_zh"], e["name_en"])), [e["opened"], e["done"]]) for e in errands],
+                         [t("num_series_opened"), t("num_series_done")]),
+        "follow-up": chart("chart-follow-up", "num_follow_up_chart",
+                           [(t("num_score", score=s), [scores.get(s, 0)]) for s in (5, 4, 3, 2, 1)]),
+        "messages": chart("chart-messages", "num_messages_chart",
+                          [(in_language(row[0]), [row[1], row[3]]) for row in tables["messages"].rows],
+                          [t("num_series_sent"), t("num_series_failed")]),
     }
 
 
@@ -104,9 +110,12 @@ def month():
                            charts=charts(statistics, tables), in_language=in_language)
 
 
-@blp.get("/admin/numbers/<any(venues, errands, 'follow-up', messages):name>.<any(csv, xlsx):kind>")
+@blp.get("/admin/numbers/<name>.<kind>")
 @admin_required
 def export(name: str, kind: str):
+    """One table as a file: venues, errands, follow-up or messages; .csv or .xlsx."""
+    if name not in TABLES or kind not in FILE_TYPES:
+        abort(404)
     chosen, malformed = chosen_month()
     if malformed:
         return render_template("numbers/month.html", month=chosen, heading=month_heading(chosen), malformed=True,
