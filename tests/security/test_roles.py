@@ -56,6 +56,10 @@ MATRIX = [
     ("notify", "GET", "/opt-outs/sms/13800000599", {"system"} | STAFF),
     ("notify", "DELETE", "/opt-outs/sms/13800000599", {"system"} | STAFF),
     ("notify", "POST", "/receipts/log", {"system", "admin"}),
+    # The station's numbers (issue 13): admins, and other community systems.
+    ("booking", "GET", "/statistics?month=2027-01", {"system", "admin"}),
+    ("desk", "GET", "/statistics?month=2027-01", {"system", "admin"}),
+    ("notify", "GET", "/statistics?month=2027-01", {"system", "admin"}),
 ]
 OPEN = {"/healthz", "/metrics", "/openapi.json", "/docs"}
 
