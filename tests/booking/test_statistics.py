@@ -2,8 +2,6 @@
 month and their hours, rejections, cancellations, late cancellations and no-shows, counted by the
 month of the start in station time (+08:00); admins and other systems only."""
 
-from datetime import timedelta
-
 import pytest
 
 from services.booking.domain import lifecycle
@@ -110,7 +108,8 @@ def test_the_month_is_required(station):
 
 @pytest.mark.parametrize("role", ["resident", "org", "staff"])
 def test_only_admins_and_other_systems_see_the_numbers(station, role):
-    answer = station.client("booking").get("/statistics?month=2027-01", headers=auth(role, 1 if role == "org" else None))
+    token = auth(role, 1 if role == "org" else None)
+    answer = station.client("booking").get("/statistics?month=2027-01", headers=token)
     assert answer.status_code == 403
 
 

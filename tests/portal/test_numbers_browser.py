@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
+import requests
 
 from services.booking.domain import lifecycle
 from services.booking.policy import BookingPolicy
@@ -191,5 +192,5 @@ def test_staff_may_not_open_the_numbers(station, made):
     url = station.portal.url
     for path in ("/admin/numbers", "/admin/numbers/venues.csv", "/admin/numbers/errands.xlsx", "/admin/numbers/week"):
         assert staff.get(f"{url}{path}", timeout=10).status_code == 403, path
-    anonymous = signed_in_session.__globals__["requests"].get(f"{url}/admin/numbers", timeout=10, allow_redirects=False)
+    anonymous = requests.get(f"{url}/admin/numbers", timeout=10, allow_redirects=False)
     assert anonymous.status_code == 302 and anonymous.headers["Location"].endswith("/staff/sign-in")

@@ -22,7 +22,8 @@ MESSAGES = {
     # The venues table
     "num_venues_title": ("场地使用", "Venues"),
     "num_venues_summary": ("已通过预约 {held} 个 · 使用 {hours} 小时 · 未到场 {no_shows} 次 · 临时取消 {late} 次",
-                           "Approved bookings: {held} · Hours used: {hours} · No-shows: {no_shows} · Late cancellations: {late}"),
+                           "Approved bookings: {held} · Hours used: {hours} · No-shows: {no_shows} · "
+                           "Late cancellations: {late}"),
     "num_venues_chart": ("各场地使用小时数", "Hours used per venue"),
     "num_col_venue": ("场地", "Venue"),
     "num_col_held": ("已通过预约", "Approved bookings"),
@@ -58,7 +59,8 @@ MESSAGES = {
     # The messages table
     "num_messages_title": ("短信和邮件", "SMS and e-mail"),
     "num_messages_summary": ("短信：发出 {sms_sent} 条，失败 {sms_failed} 条 · 邮件：发出 {email_sent} 封，失败 {email_failed} 封",
-                             "SMS: {sms_sent} sent, {sms_failed} failed · E-mail: {email_sent} sent, {email_failed} failed"),
+                             "SMS: {sms_sent} sent, {sms_failed} failed · "
+                             "E-mail: {email_sent} sent, {email_failed} failed"),
     "num_messages_chart": ("短信和邮件：发出与失败", "SMS and e-mail: sent and failed"),
     "num_col_channel": ("渠道", "Channel"),
     "num_col_sent": ("已发出", "Sent"),
@@ -74,7 +76,8 @@ MESSAGES = {
     # The wall calendar
     "num_week_title": ("场地一周日历", "The venues' week"),
     "num_week_heading": ("{first} 至 {last}", "{first} to {last}"),
-    "num_week_intro": ("已通过审核的预约，可打印贴在驿站墙上（A4横向）。", "Approved bookings, to print for the station's wall (A4 landscape)."),
+    "num_week_intro": ("已通过审核的预约，可打印贴在驿站墙上（A4横向）。",
+                       "Approved bookings, to print for the station's wall (A4 landscape)."),
     "num_week_print_hint": ("用浏览器的“打印”即可打印本页。", "Use the browser's Print to print this page."),
     "num_week_choose": ("从哪一天开始", "Starting on"),
     "num_week_invalid": ("日期格式应为“年-月-日”，例如 2026-12-07", "Write the date as year-month-day, for example 2026-12-07"),

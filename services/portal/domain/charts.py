@@ -39,7 +39,8 @@ def bar_chart(chart_id: str, title: str, groups: list[tuple[str, list]], series:
         y += LABEL_SIZE + 2 * GAP
     for label, values in groups:
         y += LABEL_SIZE
-        parts.append(f'<text x="0" y="{y}" font-size="{LABEL_SIZE}" font-weight="700" fill="{TEXT}">{escape(label)}</text>')
+        parts.append(f'<text x="0" y="{y}" font-size="{LABEL_SIZE}" font-weight="700" fill="{TEXT}">'
+                     f'{escape(label)}</text>')
         y += GAP // 2
         for index, value in enumerate(values):
             length = round(bar_room * (value or 0) / most)

@@ -34,7 +34,8 @@ def all_pages(client: ApiClient, path: str, **params) -> list[dict]:
 def week_bookings(booking: BookingClient, first_day: date) -> list[dict]:
     """The week's bookings on the wall (from 00:00 on the first day, seven days, station time), by start."""
     start = datetime.combine(first_day, time(0), STATION_TZ)
-    found = all_pages(booking, "/bookings", **{"from": start.isoformat(), "to": (start + timedelta(days=7)).isoformat()})
+    end = start + timedelta(days=7)
+    found = all_pages(booking, "/bookings", **{"from": start.isoformat(), "to": end.isoformat()})
     return sorted((b for b in found if b["status"] in ON_THE_WALL), key=lambda b: (b["start"], b["venue_id"]))
 
 

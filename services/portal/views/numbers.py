@@ -90,24 +90,27 @@ def charts(statistics: dict, tables: dict) -> dict:
     }
 
 
+def month_page(chosen: StationMonth, status: int = 200, **page):
+    """The month's page: its tables and charts when given, else the month form with what went wrong."""
+    page.setdefault("tables", None)
+    return render_template("numbers/month.html", month=chosen, heading=month_heading(chosen),
+                           previous=chosen.previous(), next=chosen.next(), in_language=in_language, **page), status
+
+
 @blp.get("/admin/numbers")
 @admin_required
 def month():
     chosen, malformed = chosen_month()
-    page = {"month": chosen, "heading": month_heading(chosen), "malformed": malformed, "refusal": None,
-            "previous": chosen.previous(), "next": chosen.next()}
     if malformed:
-        return render_template("numbers/month.html", **page, tables=None), 400
+        return month_page(chosen, 400, malformed=True)
     try:
         statistics = numbers_api.month_statistics(**clients(), month=chosen)
     except ApiError as refusal:
         if refusal.status >= 500 or refusal.status in (401, 403):
             raise
-        page["refusal"] = refusal
-        return render_template("numbers/month.html", **page, tables=None), 422
+        return month_page(chosen, 422, refusal=refusal)
     tables = {name: make(statistics[service], words) for name, (service, make) in TABLES.items()}
-    return render_template("numbers/month.html", **page, statistics=statistics, tables=tables,
-                           charts=charts(statistics, tables), in_language=in_language)
+    return month_page(chosen, statistics=statistics, tables=tables, charts=charts(statistics, tables))
 
 
 @blp.get("/admin/numbers/<name>.<kind>")
@@ -118,15 +121,15 @@ def export(name: str, kind: str):
         abort(404)
     chosen, malformed = chosen_month()
     if malformed:
-        return render_template("numbers/month.html", month=chosen, heading=month_heading(chosen), malformed=True,
-                               refusal=None, previous=chosen.previous(), next=chosen.next(), tables=None), 400
+        return month_page(chosen, 400, malformed=True)
     service, make = TABLES[name]
     statistics = clients()[service].get("/statistics", month=str(chosen))
     table = make(statistics, words)
     rows = file_rows(table, both, words("num_total"))
     body = as_csv(rows) if kind == "csv" else as_xlsx(rows, f"{name} {chosen}")
     filename = f"yizhan-{name}-{chosen}.{kind}"
-    return Response(body, content_type=FILE_TYPES[kind], headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(body, content_type=FILE_TYPES[kind],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # --- the week on the wall -------------------------------------------------------------------------
@@ -163,6 +166,6 @@ def week():
     cells: dict = {}
     for booking in bookings:
         day = date.fromisoformat(booking["start"][:10])
-        cells.setdefault((booking["venue_id"], day), []).append({**booking,
-                                                                 "organisation": names.get(booking["organization_id"], "")})
+        organisation = names.get(booking["organization_id"], "")
+        cells.setdefault((booking["venue_id"], day), []).append({**booking, "organisation": organisation})
     return render_template("numbers/week.html", **page, venues=venues, cells=cells, in_language=in_language)
