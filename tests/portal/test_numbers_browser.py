@@ -172,6 +172,22 @@ def test_the_week_calendar_shows_the_approved_bookings_and_prints_without_the_si
     page.context.close()
 
 
+def test_the_numbers_read_in_english_too(browser, station, made):
+    expected = made["bookings"]
+    page = signed_in_page(browser, station, "li.admin")
+    page.context.add_cookies([{"name": "yizhan_lang", "value": "en", "url": station.portal.url}])
+    page.goto(f"/admin/numbers?month={made['month']}")
+    assert page.locator("h1").inner_text().startswith("The station's numbers")
+    assert page.locator("#venues .summary").inner_text() == (
+        f"Approved bookings: {expected['held']} · Hours used: {expected['hours']:g} · No-shows: {expected['no_shows']} · "
+        f"Late cancellations: {expected['late']}")
+    assert "Party–citizen meeting room" in page.locator("#table-venues").inner_text()
+    assert page.locator("#chart-errands title").text_content() == "Errands opened and done, by type"
+    accessible(page)
+    photograph(page, "admin-numbers-en")
+    page.context.close()
+
+
 def test_a_malformed_month_is_refused_plainly_in_both_languages(browser, station, made):
     page = signed_in_page(browser, station, "li.admin")
     answer = page.goto("/admin/numbers?month=2026-13")
