@@ -7,6 +7,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from services.booking.domain import statuses
 from shared.contracts import Contact, Id, RequestBooking
 from shared.http_schemas import PageArgs, StationDateTime, page_schema
+from shared.station_month import MonthField
 
 
 class VenueSchema(Schema):
@@ -230,3 +231,35 @@ VenuePage = page_schema(VenueSchema, "VenuePage")
 BookingPage = page_schema(BookingSchema, "BookingPage")
 OrganizationPage = page_schema(OrganizationSchema, "OrganizationPage")
 CreditEventPage = page_schema(CreditEventSchema, "CreditEventPage")
+
+
+# --- the station's numbers (issue 13) -------------------------------------------------------------
+
+class StatisticsArgs(Schema):
+    month = MonthField(required=True)
+
+
+class VenueCountsSchema(Schema):
+    requested = fields.Integer(metadata={"description": "bookings starting this month, whatever became of them"})
+    held = fields.Integer(metadata={"description": "approved, checked in or completed"})
+    hours = fields.Float(metadata={"description": "the hours of the held bookings"})
+    rejected = fields.Integer()
+    cancelled = fields.Integer()
+    late_cancellations = fields.Integer(metadata={"description": "cancellations the integrity ledger counted as late"})
+    no_shows = fields.Integer()
+
+
+class VenueStatisticsSchema(VenueCountsSchema):
+    venue_id = fields.Integer()
+    code = fields.String()
+    name_zh = fields.String()
+    name_en = fields.String()
+
+
+class BookingStatisticsSchema(Schema):
+    month = MonthField()
+    start = StationDateTime(metadata={"description": "00:00 on the 1st, station time"})
+    end = StationDateTime(metadata={"description": "00:00 on the 1st of the next month (not included)"})
+    venues = fields.List(fields.Nested(VenueStatisticsSchema),
+                         metadata={"description": "every bookable venue, and any other with bookings"})
+    totals = fields.Nested(VenueCountsSchema)

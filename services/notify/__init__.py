@@ -1,7 +1,7 @@
 """The notify service: SMS and e-mail from templates, with the guarantees residents need."""
 
 from services.notify import context
-from services.notify.api import messages, opt_outs, receipts, templates
+from services.notify.api import messages, opt_outs, receipts, statistics, templates
 from services.notify.models import INFRASTRUCTURE
 from shared.service_app import ServiceDefinition, create_service_app
 
@@ -10,7 +10,7 @@ SERVICE = ServiceDefinition(
     title="yizhan notify 通知",
     description="SMS and e-mail from templates, with delivery status. 短信与邮件通知。",
     infrastructure=INFRASTRUCTURE,
-    blueprints=[messages.blp, templates.blp, opt_outs.blp, receipts.blp],
+    blueprints=[messages.blp, templates.blp, opt_outs.blp, receipts.blp, statistics.blp],
     extend=context.extend,
 )
 

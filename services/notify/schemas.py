@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from services.notify.domain.templates import TEXTS, placeholders, sms_segments
 from shared.contracts import SendMessage
 from shared.http_schemas import PageArgs, StationDateTime, page_schema
+from shared.station_month import MonthField
 
 
 class MessageRequestSchema(SendMessage):
@@ -92,3 +93,26 @@ class ReceiptResultSchema(Schema):
 MessagePage = page_schema(MessageSchema, "MessagePage")
 OptOutPage = page_schema(OptOutSchema, "OptOutPage")
 TemplatePage = page_schema(TemplateSchema, "TemplatePage")
+
+
+# --- the station's numbers (issue 13) -------------------------------------------------------------
+
+class StatisticsArgs(Schema):
+    month = MonthField(required=True)
+
+
+class ChannelStatisticsSchema(Schema):
+    channel = fields.String(metadata={"description": "sms or email"})
+    total = fields.Integer(metadata={"description": "messages accepted in the month"})
+    sent = fields.Integer(metadata={"description": "handed to a provider (sent or delivered)"})
+    delivered = fields.Integer(metadata={"description": "of those sent, confirmed delivered"})
+    failed = fields.Integer()
+    suppressed = fields.Integer(metadata={"description": "never sent: opted out, over a cap, or expired"})
+    waiting = fields.Integer(metadata={"description": "accepted or sending: not yet out"})
+
+
+class NotifyStatisticsSchema(Schema):
+    month = MonthField()
+    start = StationDateTime(metadata={"description": "00:00 on the 1st, station time"})
+    end = StationDateTime(metadata={"description": "00:00 on the 1st of the next month (not included)"})
+    channels = fields.List(fields.Nested(ChannelStatisticsSchema))

@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from shared.auth import MAX_SUBJECT_LENGTH
 from shared.contracts import CreateTicket
 from shared.http_schemas import PageArgs, StationDateTime, page_schema
+from shared.station_month import MonthField
 
 
 class ReviewSchema(Schema):
@@ -149,3 +150,44 @@ class FollowUpSchema(Schema):
 
 TicketPage = page_schema(TicketSchema, "TicketPage")
 TicketTypePage = page_schema(TicketTypeSchema, "TicketTypePage")
+
+
+# --- the station's numbers (issue 13) -------------------------------------------------------------
+
+class StatisticsArgs(Schema):
+    month = MonthField(required=True)
+
+
+class ErrandCountsSchema(Schema):
+    opened = fields.Integer(metadata={"description": "tickets opened in the month"})
+    done = fields.Integer(metadata={"description": "tickets moved to done in the month"})
+    overdue = fields.Integer(metadata={"description": "tickets opened in the month and closed after their due "
+                                                     "date, or still open past it"})
+    average_days_to_done = fields.Float(allow_none=True, metadata={
+        "description": "days from opening to done, over the tickets done in the month; null when none"})
+
+
+class ErrandStatisticsSchema(ErrandCountsSchema):
+    type = fields.String()
+    name_zh = fields.String()
+    name_en = fields.String()
+
+
+class ScoreCountSchema(Schema):
+    score = fields.Integer()
+    count = fields.Integer()
+
+
+class FollowUpStatisticsSchema(Schema):
+    count = fields.Integer(metadata={"description": "tickets whose first follow-up was in the month"})
+    average = fields.Float(allow_none=True)
+    distribution = fields.List(fields.Nested(ScoreCountSchema), metadata={"description": "scores 1 to 5"})
+
+
+class DeskStatisticsSchema(Schema):
+    month = MonthField()
+    start = StationDateTime(metadata={"description": "00:00 on the 1st, station time"})
+    end = StationDateTime(metadata={"description": "00:00 on the 1st of the next month (not included)"})
+    errands = fields.List(fields.Nested(ErrandStatisticsSchema))
+    totals = fields.Nested(ErrandCountsSchema)
+    follow_up = fields.Nested(FollowUpStatisticsSchema)

@@ -63,6 +63,10 @@ MATRIX = [
     ("booking", "GET", "/audit-log", {"admin"}),
     ("desk", "GET", "/audit-log", {"admin"}),
     ("notify", "GET", "/audit-log", {"admin"}),
+    # The station's numbers (issue 13): admins, and other community systems.
+    ("booking", "GET", "/statistics?month=2027-01", {"system", "admin"}),
+    ("desk", "GET", "/statistics?month=2027-01", {"system", "admin"}),
+    ("notify", "GET", "/statistics?month=2027-01", {"system", "admin"}),
 ]
 OPEN = {"/healthz", "/metrics", "/openapi.json", "/docs"}
 
