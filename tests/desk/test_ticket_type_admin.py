@@ -83,3 +83,16 @@ def test_only_an_admin_adds_or_changes_errand_types(station, role):
 def test_the_new_endpoints_are_in_the_openapi_document(station):
     paths = station.client("desk").get("/openapi.json").json["paths"]
     assert "post" in paths["/ticket-types"] and "patch" in paths["/ticket-types/{code}"]
+
+
+def test_each_change_of_an_errand_type_is_in_the_audit_log_with_who_and_what(station):
+    client = station.client("desk")
+    body = new_type()
+    admin = auth("admin", sub="portal:7")
+    client.post("/ticket-types", json=body, headers=admin)
+    client.patch(f"/ticket-types/{body['code']}", json={"limit_working_days": 3}, headers=admin)
+    log = client.get(f"/audit-log?subject=errand_type:{body['code']}", headers=auth("admin")).json["items"]
+    assert [(e["action"], e["actor"]) for e in log] == [("errand_type.update", "admin:portal:7"),
+                                                        ("errand_type.create", "admin:portal:7")]
+    assert log[0]["changes"] == {"limit_working_days": [10, 3]}
+    assert log[1]["changes"]["name_zh"] == [None, "残疾人证办理"]

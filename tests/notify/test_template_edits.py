@@ -101,3 +101,15 @@ def test_only_an_admin_previews_or_edits_a_template(station, role):
 def test_the_new_endpoints_are_in_the_openapi_document(station):
     paths = station.client("notify").get("/openapi.json").json["paths"]
     assert "patch" in paths["/templates/{key}"] and "post" in paths["/templates/{key}/preview"]
+
+
+def test_a_saved_edit_is_in_the_audit_log_with_the_text_before_and_after(station):
+    client = station.client("notify")
+    before = next(t for t in client.get("/templates?per_page=100", headers=auth("admin")).json["items"]
+                  if t["key"] == "booking_reminder" and t["locale"] == "zh-CN")
+    text = before["sms_body"].replace("提醒", "温馨提醒")
+    saved = client.patch("/templates/booking_reminder", json={"sms_body": text}, headers=auth("admin", sub="portal:7"))
+    assert saved.status_code == 200, saved.json
+    log = client.get("/audit-log?subject=template:booking_reminder:zh-CN", headers=auth("admin")).json["items"]
+    assert log[0]["action"] == "template.update" and log[0]["actor"] == "admin:portal:7"
+    assert log[0]["changes"] == {"sms_body": [before["sms_body"], text]}

@@ -1,5 +1,6 @@
 """Message templates, per key and locale."""
 
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from services.notify.domain.templates import TEXTS, check_sms_length, check_temp
 from services.notify.models import Template
 from services.notify.schemas import (TemplateEditSchema, TemplatePage, TemplatePreviewSchema, TemplateSchema,
                                      TemplateUpdateSchema)
+from shared.audit import record_change
 from shared.auth import requires
 from shared.errors import NotFound
 from shared.http_schemas import PageArgs, paginate
@@ -42,11 +44,14 @@ class TemplateByKey(MethodView):
             check_template_text(data.get(field), field)
         check_sms_length(data.get("sms_body"), notify_context().policy)
         with current_runtime().database.transaction() as session:
-            template = session.scalar(select(Template).where(Template.key == key, Template.locale == data["locale"]))
-            template = template or Template(key=key, locale=data["locale"])
+            existing = session.scalar(select(Template).where(Template.key == key, Template.locale == data["locale"]))
+            before = template_fields(existing) if existing is not None else None
+            template = existing or Template(key=key, locale=data["locale"])
             for name, value in data.items():
                 setattr(template, name, value)
             session.add(template)
+            record_change(session, g.principal, "template.update" if existing else "template.create",
+                          template_subject(template), before=before, after=template_fields(template))
             return template
 
     @requires("admin")
@@ -62,9 +67,24 @@ class TemplateByKey(MethodView):
             texts = merged_texts(template, data)
             check_texts(texts, policy)
             check_placeholders_kept(template, texts)
+            before = template_fields(template)
             for name, value in data.items():
                 setattr(template, name, value)
+            record_change(session, g.principal, "template.update", template_subject(template), before=before,
+                          after=template_fields(template))
             return template
+
+
+# What a template is, for its audit entries: its texts and the provider's template code.
+AUDITED = TEXTS + ("sms_template_code",)
+
+
+def template_fields(template: Template) -> dict:
+    return {name: getattr(template, name) for name in AUDITED}
+
+
+def template_subject(template: Template) -> str:
+    return f"template:{template.key}:{template.locale}"
 
 
 def saved_template(session, key: str, locale: str) -> Template:

@@ -120,4 +120,12 @@ MESSAGES = {
     "adm_audit_after": ("改之后", "After"),
     "adm_audit_service_portal": ("网站账户", "Portal accounts"),
     "adm_audit_unavailable": ("{service}暂时没有回应，它的记录未列出", "The {service} is not answering; its entries are not listed"),
+    # what an audit entry's action means (others are shown as they are, e.g. "organization.update")
+    "adm_action_template.update": ("修改模板", "Changed a template"),
+    "adm_action_template.create": ("新增模板", "Added a template"),
+    "adm_action_errand_type.create": ("新增代办事项", "Added an errand type"),
+    "adm_action_errand_type.update": ("修改代办事项", "Changed an errand type"),
+    "adm_action_account.create": ("新建工作人员账户", "Created a staff account"),
+    "adm_action_account.disable": ("停用账户", "Disabled an account"),
+    "adm_action_account.reset_second_factor": ("重置两步验证", "Reset the second step"),
 }
