@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import expect
 
 from shared import contracts
-from tests.portal.back_office import PASSWORD, back_office_station, signed_in_page, signed_in_session
+from tests.portal.back_office import back_office_station, signed_in_page, signed_in_session
 from tests.portal.browser import accessible, needs_chromium, phone_page, photograph
 from tests.portal.conftest import csrf_token
 from tests.processes import wait_until
@@ -72,7 +72,7 @@ def test_an_admin_edits_a_template_with_the_live_preview_and_finds_it_in_the_aud
     accessible(page)
     photograph(page, "admin-templates")
 
-    page.locator("#template-booking_approved").get_by_role("link", name="修改中文模板 booking_approved").click()
+    page.locator("#template-booking_approved").get_by_role("link", name="修改中文模板：预约已通过").click()
     page.wait_for_url("**/admin/templates/booking_approved/zh-CN")
     count, sms = page.locator("#preview-count"), page.locator("#preview-sms")
     expect(count).to_have_text("56个字，按UCS-2计为1条短信")
@@ -105,7 +105,7 @@ def test_an_admin_edits_a_template_with_the_live_preview_and_finds_it_in_the_aud
         "预约号{booking_id}。" + ADDED)
 
     open_area(page, "操作记录", "/admin/audit-log")
-    entry = page.locator("#audit-log li", has_text="template:booking_approved:zh-CN").first
+    entry = page.locator("#audit-log li", has_text="模板：预约已通过（中文）").first
     expect(entry).to_contain_text("修改模板 · li.admin")
     expect(entry).to_contain_text(ADDED)
     accessible(page)

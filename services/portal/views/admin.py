@@ -11,6 +11,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 
 from services.portal.clients import ApiError
 from services.portal.domain.admin_api import AdminApi
+from services.portal.i18n import MESSAGES, t
 from services.portal.views.helpers import current_account, portal, runtime
 from services.portal.views.staff_auth import admin_required
 from shared.timefmt import to_station_time
@@ -35,6 +36,13 @@ def station_minute(moment) -> str:
     return to_station_time(moment).strftime("%Y-%m-%d %H:%M")
 
 
+@blp.app_template_global("adm_template_name")
+def template_name(key: str) -> str:
+    """What a template is for, in words; a key the station did not seed shows as itself."""
+    message_id = f"adm_tpl_{key}"
+    return t(message_id) if message_id in MESSAGES else key
+
+
 def admin_api() -> AdminApi:
     config = portal().config
     return AdminApi(config.api_urls, runtime().settings.secret_key, current_account(), config.api_token_ttl_seconds,
@@ -54,7 +62,9 @@ def place_refusal(refusal: ApiError, labels: dict, errors: dict) -> None:
 @blp.get("/errand-types")
 @admin_required
 def errand_types():
-    return render_template("admin/errand_types.html", types=admin_api().ticket_types(), saved=request.args.get("saved"))
+    types = admin_api().ticket_types()
+    saved = next((item for item in types if item["code"] == request.args.get("saved")), None)
+    return render_template("admin/errand_types.html", types=types, saved=saved)
 
 
 def type_values(ticket_type: dict | None) -> dict:

@@ -14,7 +14,7 @@ from services.portal.domain.admin_api import SERVICES
 from services.portal.domain.sessions import end_every_session
 from services.portal.domain.staff_sign_in import STAFF_ROLES
 from services.portal.i18n import MESSAGES, t
-from services.portal.views.admin import admin_api, blp
+from services.portal.views.admin import admin_api, blp, template_name
 from services.portal.views.helpers import current_account, now, runtime
 from services.portal.views.staff_auth import admin_required
 
@@ -121,6 +121,8 @@ def replay_dead_letter(service: str, dead_letter_id: int):
 AUDIT_SHOWN = 100
 PORTAL_SUBJECT = re.compile(r"^(?:[a-z]+:)?portal:(\d+)$")
 ACCOUNT_SUBJECT = re.compile(r"^account:(\d+)$")
+TEMPLATE_SUBJECT = re.compile(r"^template:([^:]+):(zh-CN|en)$")
+ERRAND_TYPE_SUBJECT = re.compile(r"^errand_type:(.+)$")
 
 
 def portal_entries() -> list[dict]:
@@ -144,8 +146,19 @@ def who(actor: str, names: dict[int, str]) -> str:
 
 
 def about(subject: str, names: dict[int, str]) -> str:
-    match = ACCOUNT_SUBJECT.match(subject or "")
-    return f"{subject} ({names[int(match.group(1))]})" if match and int(match.group(1)) in names else subject
+    """The subject in words where the admin pages know it ("模板：预约已通过（中文）"), else as it is."""
+    subject = subject or ""
+    if (match := ACCOUNT_SUBJECT.match(subject)) and int(match.group(1)) in names:
+        return t("adm_subject_account", username=names[int(match.group(1))])
+    if match := TEMPLATE_SUBJECT.match(subject):
+        return t("adm_subject_template", name=template_name(match.group(1)), language=t(f"adm_locale_{match.group(2)}"))
+    if match := ERRAND_TYPE_SUBJECT.match(subject):
+        return t("adm_subject_errand_type", code=match.group(1))
+    return subject
+
+
+def words_for(prefix: str, name: str) -> str:
+    return t(prefix + name) if prefix + name in MESSAGES else name
 
 
 def shown(value) -> str:
@@ -183,8 +196,7 @@ def audit_log():
     names = usernames()
     for entry in entries:
         entry.update(who=who(entry["actor"], names), about=about(entry["subject"], names),
-                     what=t("adm_action_" + entry["action"]) if "adm_action_" + entry["action"] in MESSAGES
-                     else entry["action"],
-                     shown_changes=[(field, shown(pair[0]), shown(pair[1])) for field, pair in (entry["changes"] or {}).items()
+                     what=words_for("adm_action_", entry["action"]),
+                     shown_changes=[(words_for("adm_field_", field), shown(pair[0]), shown(pair[1])) for field, pair in (entry["changes"] or {}).items()
                                     if isinstance(pair, list) and len(pair) == 2])
     return render_template("admin/audit_log.html", entries=entries[:AUDIT_SHOWN * 2], unavailable=unavailable)
