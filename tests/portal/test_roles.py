@@ -16,7 +16,7 @@ from tests.processes import free_port
 
 ROLES = ("resident", "org", "staff", "admin")
 # Each route's parameters get a value of the right shape; the role check comes before any lookup.
-SAMPLE_VALUES = {"int": 1, "default": "x", "string": "x", "path": "x"}
+SAMPLE_VALUES = {"int": 1, "integer": 1, "default": "x", "string": "x", "path": "x"}
 
 
 @pytest.fixture(scope="module")
