@@ -257,3 +257,42 @@ def test_an_admin_sees_a_refused_message_with_the_phone_hidden_and_replays_it(ad
     missing = page.request.post("/admin/dead-letters/desk/999999/replay",
                                 form={"csrf_token": page.locator("input[name=csrf_token]").first.get_attribute("value")})
     assert missing.status == 404 and "999999" in missing.text()
+
+
+def test_the_htmx_preview_answers_with_the_preview_alone_and_unknown_addresses_are_404(admin, station):
+    page = admin
+    page.goto("/admin/templates/booking_received/zh-CN")
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    answer = page.request.post("/admin/templates/booking_received/zh-CN/preview", headers={"HX-Request": "true"},
+                               form={"csrf_token": token, "sms_body": "【驿站】{venue}{start}{title}{booking_id}",
+                                     "email_subject": "收到:{title}", "email_body": "{venue}{start}{booking_id}"})
+    assert answer.status == 200 and 'id="preview-sms"' in answer.text() and "<html" not in answer.text()
+    assert "【驿站】党群会议室12月7日 14:00支部主题党日1024" in answer.text()
+    refused = page.request.post("/admin/templates/booking_received/zh-CN/preview",
+                                form={"csrf_token": token, "sms_body": "{venue:>99}"})
+    assert refused.status == 200 and 'id="preview-refused"' in refused.text()
+    for path in ("/admin/templates/booking_received/fr", "/admin/templates/no.such/zh-CN",
+                 "/admin/templates/no_such_template/zh-CN", "/admin/errand-types/no_such_type"):
+        assert page.request.get(path).status == 404, path
+    assert page.request.post("/admin/templates/a.b/zh-CN/preview", form={"csrf_token": token}).status == 404
+    assert page.request.post("/admin/dead-letters/portal/1/replay", form={"csrf_token": token}).status == 404
+
+
+ENGLISH_PAGES = {"/admin/errand-types": "Errand types", "/admin/errand-types/new": "Add an errand type",
+                 "/admin/templates": "SMS and e-mail templates",
+                 "/admin/templates/booking_received/en": "Change the template: Booking received (English)",
+                 "/admin/accounts": "Staff accounts", "/admin/dead-letters": "Messages that could not be handled",
+                 "/admin/audit-log": "Audit log"}
+
+
+def test_the_admin_pages_read_in_english(browser, station):
+    signed_in_page(browser, station, "li.admin").context.close()
+    page = phone_page(browser, station.portal.url, "en", storage_state=station.signed_in_states[("li.admin", "zh-CN")])
+    for path, heading in ENGLISH_PAGES.items():
+        page.goto(path)
+        expect(page.locator("h1")).to_have_text(heading)
+        accessible(page)
+    expect(page.locator("#audit-log")).to_contain_text("Changed a template · li.admin")
+    page.goto("/admin/templates/booking_received/en")
+    expect(page.locator("#preview-count")).to_contain_text("SMS part(s) as")
+    page.context.close()

@@ -3,11 +3,19 @@ message templates and their preview (notify), dead letters and audit logs (every
 
 Each call carries the admin's own token, so the API decides (admin only) and records who acted."""
 
+from urllib.parse import quote
+
 from services.portal.clients import ApiClient, Caller
 
 SERVICES = ("booking", "desk", "notify")
 # Enough for every row a station has; the APIs cap a page at 100.
 PER_PAGE = 100
+
+
+def segment(text: str) -> str:
+    """A code or key as one path segment of the API's ("/", "?" and "#" escaped). A dot segment is
+    not escapable (requests unquotes %2E): the pages pass only codes and keys without dots."""
+    return quote(text, safe="")
 
 
 class AdminApi:
@@ -30,7 +38,7 @@ class AdminApi:
         return self.clients["desk"].request("POST", "/ticket-types", json=body)
 
     def change_ticket_type(self, code: str, body: dict) -> dict:
-        return self.clients["desk"].request("PATCH", f"/ticket-types/{code}", json=body)
+        return self.clients["desk"].request("PATCH", f"/ticket-types/{segment(code)}", json=body)
 
     # --- message templates (notify) -----------------------------------------------------------
 
@@ -41,10 +49,10 @@ class AdminApi:
         return next((item for item in self.templates() if item["key"] == key and item["locale"] == locale), None)
 
     def preview_template(self, key: str, locale: str, texts: dict) -> dict:
-        return self.clients["notify"].request("POST", f"/templates/{key}/preview", json={"locale": locale, **texts})
+        return self.clients["notify"].request("POST", f"/templates/{segment(key)}/preview", json={"locale": locale, **texts})
 
     def save_template(self, key: str, locale: str, texts: dict) -> dict:
-        return self.clients["notify"].request("PATCH", f"/templates/{key}", json={"locale": locale, **texts})
+        return self.clients["notify"].request("PATCH", f"/templates/{segment(key)}", json={"locale": locale, **texts})
 
     # --- dead letters and audit logs (each API its own) ----------------------------------------
 

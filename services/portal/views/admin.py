@@ -5,6 +5,7 @@ as the signed-in admin; the pages show the API's refusal beside the field it nam
 accounts, dead letters and the audit log are in views/admin_operations.py, on this blueprint.
 """
 
+import re
 from datetime import datetime
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
@@ -19,6 +20,8 @@ from shared.timefmt import to_station_time
 blp = Blueprint("admin", __name__, url_prefix="/admin")
 
 LOCALES = ("zh-CN", "en")
+# What a template key or an errand code in an address may be: the APIs' own keys are like this.
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 TYPE_FIELDS = ("name_zh", "name_en", "documents_zh", "documents_en", "limit_working_days")
 TYPE_LABELS = {"code": "adm_type_code", "name_zh": "adm_type_name_zh", "name_en": "adm_type_name_en",
                "documents_zh": "adm_type_documents_zh", "documents_en": "adm_type_documents_en",
@@ -126,7 +129,7 @@ def new_errand_type():
 @blp.route("/errand-types/<code>", methods=["GET", "POST"])
 @admin_required
 def errand_type(code: str):
-    ticket_type = admin_api().ticket_type(code)
+    ticket_type = admin_api().ticket_type(code) if CODE.match(code) else None
     if ticket_type is None:
         abort(404)
     return errand_type_page(ticket_type)
@@ -144,7 +147,7 @@ def templates():
 
 
 def saved_template(key: str, locale: str) -> dict:
-    if locale not in LOCALES:
+    if locale not in LOCALES or not CODE.match(key):
         abort(404)
     template = admin_api().template(key, locale)
     if template is None:
@@ -153,8 +156,9 @@ def saved_template(key: str, locale: str) -> dict:
 
 
 def typed_texts() -> dict:
-    """The texts as typed; an emptied e-mail field is kept empty rather than sent as a blank."""
-    return {name: request.form.get(name, "").replace("\r\n", "\n") for name in TEMPLATE_FIELDS}
+    """The texts as typed (browsers send line breaks as CRLF); an empty field is no text (null), as
+    in a template that has no SMS or no e-mail, rather than a blank one."""
+    return {name: request.form.get(name, "").replace("\r\n", "\n") or None for name in TEMPLATE_FIELDS}
 
 
 def previewed(key: str, locale: str, texts: dict, errors: dict) -> dict | None:
@@ -190,7 +194,7 @@ def template(key: str, locale: str):
 @admin_required
 def preview(key: str, locale: str):
     """The preview alone, for htmx as the admin types."""
-    if locale not in LOCALES:
+    if locale not in LOCALES or not CODE.match(key):
         abort(404)
     errors: dict = {}
     answer = previewed(key, locale, typed_texts(), errors)
