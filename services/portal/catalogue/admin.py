@@ -163,4 +163,6 @@ MESSAGES = {
     "adm_field_role": ("身份", "Role"),
     "adm_field_disabled": ("已停用", "Disabled"),
     "adm_field_second_factor": ("两步验证", "Second step"),
+    "adm_template_has_html": ("这个模板另有网页版邮件（HTML），这里只改纯文本；网页版请用 PUT /notify/templates 修改。",
+                              "This template also has an HTML e-mail; only the plain text is changed here (the HTML with PUT /notify/templates)."),
 }
