@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from shared import contracts
 from tests.portal.back_office import back_office_station, signed_in_page, signed_in_session
-from tests.portal.browser import accessible, needs_chromium, phone_page, photograph
+from tests.portal.browser import PHONE_SCREEN, accessible, needs_chromium, phone_page, photograph
 from tests.portal.conftest import csrf_token
 from tests.processes import wait_until
 from tests.raw_tasks import post_task
@@ -295,4 +295,16 @@ def test_the_admin_pages_read_in_english(browser, station):
     expect(page.locator("#audit-log")).to_contain_text("Changed a template · li.admin")
     page.goto("/admin/templates/booking_received/en")
     expect(page.locator("#preview-count")).to_contain_text("SMS part(s) as")
+    page.context.close()
+
+
+def test_the_admin_pages_work_at_200_percent_zoom(browser, station):
+    """WCAG 1.4.10 reflow: nothing on an admin page scrolls sideways at half the phone's width."""
+    signed_in_page(browser, station, "li.admin").context.close()
+    page = phone_page(browser, station.portal.url, storage_state=station.signed_in_states[("li.admin", "zh-CN")])
+    page.set_viewport_size({"width": PHONE_SCREEN["width"] // 2, "height": PHONE_SCREEN["height"] // 2})
+    for path in ENGLISH_PAGES:
+        page.goto(path.replace("/en", "/zh-CN"))
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, (path, overflow)
     page.context.close()
