@@ -3,6 +3,7 @@
 from services.notify import context
 from services.notify.api import messages, opt_outs, receipts, statistics, templates
 from services.notify.models import INFRASTRUCTURE
+from shared import dead_letter_api
 from shared.service_app import ServiceDefinition, create_service_app
 
 SERVICE = ServiceDefinition(
@@ -10,7 +11,7 @@ SERVICE = ServiceDefinition(
     title="yizhan notify 通知",
     description="SMS and e-mail from templates, with delivery status. 短信与邮件通知。",
     infrastructure=INFRASTRUCTURE,
-    blueprints=[messages.blp, templates.blp, opt_outs.blp, receipts.blp, statistics.blp],
+    blueprints=[messages.blp, templates.blp, opt_outs.blp, receipts.blp, statistics.blp, dead_letter_api.blp],
     extend=context.extend,
 )
 

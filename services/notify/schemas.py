@@ -72,6 +72,30 @@ class TemplateUpdateSchema(TemplateSchema):
         exclude = ("key",)
 
 
+class TemplateEditSchema(Schema):
+    """The body of `PATCH /templates/{key}` and of its preview: the texts that change, in one locale."""
+
+    locale = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
+    sms_body = fields.String(allow_none=True, validate=validate.Length(max=1000))
+    sms_template_code = fields.String(allow_none=True, validate=validate.Length(max=50))
+    email_subject = fields.String(allow_none=True, validate=validate.Length(max=200))
+    email_body = fields.String(allow_none=True, validate=validate.Length(max=20000))
+    email_html = fields.String(allow_none=True, validate=validate.Length(max=50000))
+
+
+class TemplatePreviewSchema(Schema):
+    key = fields.String()
+    locale = fields.String()
+    placeholders = fields.List(fields.String())
+    sample_values = fields.Dict(keys=fields.String(), values=fields.String())
+    sms_body = fields.String(allow_none=True, metadata={"description": "the SMS as sent with the sample values"})
+    sms_chars = fields.Integer()
+    sms_segments = fields.Integer(metadata={"description": "GSM-7: 160 alone, 153 per part; UCS-2 (Chinese): 70, 67"})
+    sms_encoding = fields.String(allow_none=True, metadata={"description": "GSM-7 or UCS-2"})
+    email_subject = fields.String(allow_none=True)
+    email_body = fields.String(allow_none=True)
+
+
 class OptOutSchema(Schema):
     id = fields.Integer(dump_only=True)
     recipient = fields.String(required=True, validate=validate.Length(1, 254))

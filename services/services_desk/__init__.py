@@ -3,6 +3,7 @@
 from services.services_desk import context
 from services.services_desk.api import reviews, statistics, ticket_types, tickets
 from services.services_desk.models import INFRASTRUCTURE
+from shared import dead_letter_api
 from shared.service_app import ServiceDefinition, create_service_app
 
 SERVICE = ServiceDefinition(
@@ -10,7 +11,7 @@ SERVICE = ServiceDefinition(
     title="yizhan desk 服务台",
     description="Booking reviews and errand tickets for station staff. 审核与代办。",
     infrastructure=INFRASTRUCTURE,
-    blueprints=[reviews.blp, ticket_types.blp, tickets.blp, statistics.blp],
+    blueprints=[reviews.blp, ticket_types.blp, tickets.blp, statistics.blp, dead_letter_api.blp],
     extend=context.extend,
 )
 

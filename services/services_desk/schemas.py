@@ -59,6 +59,25 @@ class TicketTypeUpdateSchema(TicketTypeSchema):
         exclude = ("code",)
 
 
+class TicketTypeCreateSchema(TicketTypeSchema):
+    """The body of `POST /ticket-types`: a new errand type under a code nobody uses yet."""
+
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z][a-z0-9_]{1,49}$", error="代码为2至50个小写字母、数字或下划线 2 to 50 lower-case letters, digits or '_'."))
+
+
+class TicketTypePatchSchema(TicketTypeUpdateSchema):
+    """The body of `PATCH /ticket-types/{code}`: only the fields that change."""
+
+    class Meta:
+        exclude = ("code",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+    active = fields.Boolean()
+
+
 class TicketCreateSchema(CreateTicket):
     """The body of `POST /tickets`: the desk.create_ticket contract, with the key optional and no version."""
 

@@ -42,6 +42,8 @@ MATRIX = [
     ("desk", "POST", "/reviews/{review}/decision", STAFF),
     ("desk", "GET", "/ticket-types", ANY),
     ("desk", "PUT", "/ticket-types/consultation", {"admin"}),
+    ("desk", "POST", "/ticket-types", {"admin"}),
+    ("desk", "PATCH", "/ticket-types/consultation", {"admin"}),
     ("desk", "POST", "/tickets", {"resident"} | STAFF),
     ("desk", "GET", "/tickets", {"resident"} | STAFF),
     ("desk", "GET", "/tickets/{ticket}", {"resident"} | STAFF),
@@ -55,18 +57,19 @@ MATRIX = [
     ("notify", "GET", "/messages/{message}", {"system"} | STAFF),
     ("notify", "GET", "/templates", STAFF),
     ("notify", "PUT", "/templates/booking_received", {"admin"}),
+    ("notify", "PATCH", "/templates/booking_received", {"admin"}),
+    ("notify", "POST", "/templates/booking_received/preview", {"admin"}),
     ("notify", "POST", "/opt-outs", {"system"} | STAFF),
     ("notify", "GET", "/opt-outs", STAFF),
     ("notify", "GET", "/opt-outs/sms/13800000599", {"system"} | STAFF),
     ("notify", "DELETE", "/opt-outs/sms/13800000599", {"system"} | STAFF),
     ("notify", "POST", "/receipts/log", {"system", "admin"}),
-    ("booking", "GET", "/audit-log", {"admin"}),
-    ("desk", "GET", "/audit-log", {"admin"}),
-    ("notify", "GET", "/audit-log", {"admin"}),
     # The station's numbers (issue 13): admins, and other community systems.
     ("booking", "GET", "/statistics?month=2027-01", {"system", "admin"}),
     ("desk", "GET", "/statistics?month=2027-01", {"system", "admin"}),
     ("notify", "GET", "/statistics?month=2027-01", {"system", "admin"}),
+    *((service, method, path, {"admin"}) for service in ("booking", "desk", "notify")
+      for method, path in (("GET", "/dead-letters"), ("POST", "/dead-letters/999999/replay"), ("GET", "/audit-log"))),
 ]
 OPEN = {"/healthz", "/metrics", "/openapi.json", "/docs"}
 
