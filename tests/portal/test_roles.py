@@ -67,8 +67,9 @@ def statuses(app, role: str, prefix: str) -> dict:
 
 
 def test_there_are_staff_and_admin_pages_to_check(portal_app):
-    assert len(pages(portal_app, "/staff")) >= 1
-    assert len(pages(portal_app, "/admin")) >= 1
+    """As many as issue 13 built (a page and each of its forms): the walk below cannot pass on an empty map."""
+    assert len(pages(portal_app, "/staff")) >= 25
+    assert len(pages(portal_app, "/admin")) >= 19
 
 
 @pytest.mark.parametrize("role", ["resident", "org"])
