@@ -20,6 +20,7 @@ from shared.contracts import ContractError, load_payload
 from shared.dead_letters import record_dead_letter, task_body_text
 from shared.errors import DomainError
 from shared.logs import request_id_var, task_var
+from shared.work_counts import counting
 
 log = logging.getLogger(__name__)
 # No station payload comes near this; a larger one is a mistake or an attack, not a task.
@@ -47,7 +48,7 @@ class ContractTask(Task):
         task_token = task_var.set((self.request.id, self.name))
         try:
             # The Flask Celery pattern: tasks run inside their app's context (flask examples/celery).
-            with self.runtime.flask_app.app_context():
+            with self.runtime.flask_app.app_context(), counting(self.runtime.name, self.name):
                 return self._validated_run(args, kwargs)
         finally:
             request_id_var.reset(request_token)
