@@ -90,15 +90,16 @@ class ContractTask(Task):
         task_id = self.request.id
         try:
             with self.database.transaction() as session:
-                if session.get(processed, task_id) is not None:
-                    log.info("task %s already processed; doing nothing", task_id)
-                    return None
+                # The inbox row first, alone: a task id already processed (a redelivery, a relay that
+                # published twice, another worker at the same moment) fails here on the primary key
+                # before the body does anything, in one statement instead of a read and a write.
                 session.add(processed(task_id=task_id, task_name=self.name))
+                session.flush()
                 return self.run(session, payload)
         except IntegrityError:
             with self.database.reader() as session:
                 if session.get(processed, task_id) is not None:
-                    log.info("task %s processed concurrently by another worker", task_id)
+                    log.info("task %s already processed; doing nothing", task_id)
                     return None
             raise
 
