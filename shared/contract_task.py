@@ -20,6 +20,7 @@ from shared.contracts import ContractError, load_payload
 from shared.dead_letters import record_dead_letter, task_body_text
 from shared.errors import DomainError
 from shared.logs import request_id_var, task_var
+from shared.work_counts import counting
 
 log = logging.getLogger(__name__)
 # No station payload comes near this; a larger one is a mistake or an attack, not a task.
@@ -47,7 +48,7 @@ class ContractTask(Task):
         task_token = task_var.set((self.request.id, self.name))
         try:
             # The Flask Celery pattern: tasks run inside their app's context (flask examples/celery).
-            with self.runtime.flask_app.app_context():
+            with self.runtime.flask_app.app_context(), counting(self.runtime.name, self.name):
                 return self._validated_run(args, kwargs)
         finally:
             request_id_var.reset(request_token)
@@ -89,15 +90,16 @@ class ContractTask(Task):
         task_id = self.request.id
         try:
             with self.database.transaction() as session:
-                if session.get(processed, task_id) is not None:
-                    log.info("task %s already processed; doing nothing", task_id)
-                    return None
+                # The inbox row first, alone: a task id already processed (a redelivery, a relay that
+                # published twice, another worker at the same moment) fails here on the primary key
+                # before the body does anything, in one statement instead of a read and a write.
                 session.add(processed(task_id=task_id, task_name=self.name))
+                session.flush()
                 return self.run(session, payload)
         except IntegrityError:
             with self.database.reader() as session:
                 if session.get(processed, task_id) is not None:
-                    log.info("task %s processed concurrently by another worker", task_id)
+                    log.info("task %s already processed; doing nothing", task_id)
                     return None
             raise
 

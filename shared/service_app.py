@@ -3,10 +3,10 @@
 import logging
 from dataclasses import dataclass, field
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared import audit, observability, swagger_ui
+from shared import audit, observability, swagger_ui, work_counts
 from shared.api import StationApi
 from shared.celery_app import make_celery
 from shared.contracts import MAX_JSON_DEPTH, holds_unstorable_text, nested_deeper_than
@@ -47,6 +47,8 @@ class ServiceRuntime:
         self.settings = settings
         self.flask_app = flask_app
         self.database = Database(settings.database_url(definition.name), definition.infrastructure, runtime=self)
+        work_counts.watch_engine(self.database.engine)
+        work_counts.watch_redis()
         self.celery = make_celery(definition.name, settings, runtime=self)
         self.relay = OutboxRelay(self.database, self.celery)
 
@@ -57,6 +59,7 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     configure(app, definition, settings)
     configure_logging(definition.name, settings.log_level)
     runtime = register_extensions(app, definition, settings)
+    register_work_counts(app)
     register_request_id(app)
     register_blueprints(app, definition)
     register_error_handlers(app)
@@ -100,6 +103,22 @@ def register_extensions(app: Flask, definition: ServiceDefinition, settings: Set
     app.extensions["yizhan"] = runtime
     app.extensions["celery"] = runtime.celery
     return runtime
+
+
+def register_work_counts(app: Flask) -> None:
+    """Count each request's SQL statements and Redis round trips (shared/work_counts.py): the first
+    hook in, the last out, so the rate limiter and the outbox's publish after commit count too."""
+
+    @app.before_request
+    def begin_counting():
+        g.work_count = work_counts.begin()
+
+    @app.teardown_request
+    def end_counting(_exc):
+        begun = g.pop("work_count", None)
+        if begun is not None:
+            unit = request.url_rule.rule if request.url_rule else "unmatched"
+            work_counts.end(current_app.extensions["yizhan"].name, unit, begun)
 
 
 def register_request_id(app: Flask) -> None:

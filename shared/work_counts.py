@@ -1,0 +1,92 @@
+"""How much work one request or one task does: the SQL statements it executes and the Redis
+round trips it makes, counted as they happen (issue 14).
+
+Each HTTP request and each task runs inside `counting(service, unit)`; the SQLAlchemy engine's
+`before_cursor_execute` event and redis-py's `send_packed_command` (one call per round trip: a
+pipeline is one) add to the count of whatever is running in this thread or task. The totals go
+to two Prometheus counters, `yizhan_sql_statements_total` and `yizhan_redis_round_trips_total`,
+labelled by service and unit (the endpoint's route, or the task's name), beside
+`yizhan_http_requests_total` and `yizhan_tasks_total`: work per request is their ratio. The
+benchmarks read them from the running services; the budget tests (tests/test_budgets.py) assert
+them per endpoint. Work done outside a request or task (the outbox relay's thread) counts nowhere.
+"""
+
+import threading
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from prometheus_client import Counter
+from sqlalchemy import event
+
+SQL_STATEMENTS = Counter("yizhan_sql_statements_total", "SQL statements executed, by the endpoint or task that ran them",
+                         ["service", "unit"])
+REDIS_ROUND_TRIPS = Counter("yizhan_redis_round_trips_total",
+                            "Redis round trips (a pipeline is one), by the endpoint or task that made them",
+                            ["service", "unit"])
+
+
+@dataclass
+class WorkCount:
+    sql: int = 0
+    redis: int = 0
+
+
+_current: ContextVar[WorkCount | None] = ContextVar("work_count", default=None)
+_redis_watched = threading.Lock()
+_redis_patched = False
+
+
+def begin():
+    """Start counting in this context; hand what it returns to end()."""
+    count = WorkCount()
+    return count, _current.set(count)
+
+
+def end(service: str, unit: str, begun) -> WorkCount:
+    count, token = begun
+    _current.reset(token)
+    SQL_STATEMENTS.labels(service, unit).inc(count.sql)
+    REDIS_ROUND_TRIPS.labels(service, unit).inc(count.redis)
+    return count
+
+
+@contextmanager
+def counting(service: str, unit: str):
+    """Count the work done inside; add it to the counters on the way out, failure or not."""
+    begun = begin()
+    try:
+        yield begun[0]
+    finally:
+        end(service, unit, begun)
+
+
+def _count_statement(*_args, **_kwargs):
+    count = _current.get()
+    if count is not None:
+        count.sql += 1
+
+
+def watch_engine(engine) -> None:
+    event.listen(engine, "before_cursor_execute", _count_statement)
+
+
+def watch_redis() -> None:
+    """Count every round trip any redis-py client in this process makes (kombu's, the rate limiter's,
+    ours), once per process. A wrapper, not a replacement: the call goes on unchanged."""
+    global _redis_patched
+    from redis.connection import AbstractConnection
+
+    with _redis_watched:
+        if _redis_patched:
+            return
+        send = AbstractConnection.send_packed_command
+
+        def send_counted(self, command, check_health=True):
+            count = _current.get()
+            if count is not None:
+                count.redis += 1
+            return send(self, command, check_health)
+
+        AbstractConnection.send_packed_command = send_counted
+        _redis_patched = True

@@ -1,0 +1,93 @@
+"""The work budget of each hot path (issue 14): how many SQL statements and Redis round trips
+one request or one task costs, read from the services' own counters (shared/work_counts.py,
+the same `yizhan_sql_statements_total` / `yizhan_redis_round_trips_total` that `make bench`
+reads from the running services). Counts, not times: a change that adds a query or a round
+trip to a hot path fails here, on any machine, however fast.
+
+The budgets are the numbers these paths cost now, on each database (SQLite takes its write
+lock with a `BEGIN IMMEDIATE` statement of its own). Rate limiting is off in tests; with it on,
+each request adds the limiter's round trips (tests/security/test_rate_limits.py)."""
+
+import pytest
+from prometheus_client import REGISTRY
+
+from shared import contracts
+from tests.conftest import auth, make_booking
+from tests.desk.test_reviews import open_case
+
+# (SQL statements, Redis round trips) per request or task, by database.
+BUDGETS = {
+    "POST /bookings": {"sqlite": (15, 3), "postgresql": (13, 3)},
+    "GET /venues/<int:venue_id>/availability": {"sqlite": (3, 0), "postgresql": (2, 0)},
+    "POST /reviews/<int:review_id>/decision": {"sqlite": (6, 1), "postgresql": (4, 1)},
+    "POST /messages": {"sqlite": (11, 1), "postgresql": (9, 1)},
+    "notify.send_message": {"sqlite": (11, 1), "postgresql": (9, 1)},
+}
+
+
+def work(service: str, unit: str) -> tuple[int, int]:
+    labels = {"service": service, "unit": unit}
+    return (int(REGISTRY.get_sample_value("yizhan_sql_statements_total", labels) or 0),
+            int(REGISTRY.get_sample_value("yizhan_redis_round_trips_total", labels) or 0))
+
+
+def cost(service: str, unit: str, action) -> tuple[int, int]:
+    """The work `action` did under `unit`, from the counters' change around it."""
+    before = work(service, unit)
+    action()
+    after = work(service, unit)
+    return after[0] - before[0], after[1] - before[1]
+
+
+def ok(response, status=200):
+    assert response.status_code == status, response.get_json()
+    return response
+
+
+def test_a_booking_request(station, backend):
+    client = station.client("booking")
+    ok(client.post("/bookings", json=make_booking(), headers=auth("org", 1)), 201)  # warm: first-use lookups
+    spent = cost("booking", "/bookings", lambda: ok(client.post("/bookings", json=make_booking(), headers=auth("org", 1)), 201))
+    assert spent == BUDGETS["POST /bookings"][backend]
+
+
+def test_a_days_availability(station, backend):
+    client = station.client("booking")
+    day = make_booking()["start"][:10]
+    path = f"/venues/3/availability?date={day}"
+    ok(client.get(path, headers=auth("resident")))
+    spent = cost("booking", "/venues/<int:venue_id>/availability", lambda: ok(client.get(path, headers=auth("resident"))))
+    assert spent == BUDGETS["GET /venues/<int:venue_id>/availability"][backend]
+
+
+def test_a_review_decision(station, backend):
+    client = station.client("desk")
+    decide = lambda case_id: ok(client.post(f"/reviews/{case_id}/decision", json={"decision": "approve"},  # noqa: E731
+                                            headers=auth("staff")))
+    decide(open_case(station)[0])
+    case_id = open_case(station)[0]
+    spent = cost("desk", "/reviews/<int:review_id>/decision", lambda: decide(case_id))
+    assert spent == BUDGETS["POST /reviews/<int:review_id>/decision"][backend]
+
+
+def message(key: str, **task) -> dict:
+    return {**task, "idempotency_key": key, "template": "booking_received", "channel": "sms",
+            "recipient": "13800000777",
+            "params": {"booking_id": 7, "venue": "党群会议室", "start": "12月8日 09:00", "title": "支部主题党日"}}
+
+
+def test_a_message_by_http(station, backend):
+    client = station.client("notify")
+    ok(client.post("/messages", json=message("budget-http-warm"), headers=auth("system")), 202)
+    spent = cost("notify", "/messages",
+                 lambda: ok(client.post("/messages", json=message("budget-http"), headers=auth("system")), 202))
+    assert spent == BUDGETS["POST /messages"][backend]
+
+
+def test_one_send_message_task(station, backend):
+    import services.notify.tasks  # noqa: F401  (registers the tasks, as the worker does)
+
+    task = station.apps["notify"].extensions["yizhan"].celery.tasks[contracts.SEND_MESSAGE]
+    task.apply(args=[message("budget-task-warm", v=1)])
+    spent = cost("notify", contracts.SEND_MESSAGE, lambda: task.apply(args=[message("budget-task", v=1)]))
+    assert spent == BUDGETS["notify.send_message"][backend]
