@@ -98,3 +98,33 @@ def test_staff_register_an_organisation(station):
     assert client.post("/organizations", json={**body, "name": "x"}, headers=auth("org", 1)).status_code == 403
     with station.database("booking").reader() as session:
         assert session.scalar(select(Organization).where(Organization.name == "垦家大院舞蹈队")) is not None
+
+
+def test_the_one_statement_summary_answers_as_the_three_questions_do(desk):
+    """credit_summary reads the ledger in one statement (issue 14); at each step of a ledger with
+    violations, a suspension, a lift and violations after it, it must say what credit_score,
+    suspended_until and recent_violations say one query at a time."""
+
+    def both_ways(now):
+        moment = station_time(now)
+        with desk.database.reader() as session:
+            organization = session.get(Organization, desk.organization_id)
+            one = integrity.credit_summary(session, organization, moment, desk.policy)
+            three = {"credit_score": integrity.credit_score(session, organization.id, desk.policy),
+                     "suspended_until": integrity.suspended_until(session, organization.id, moment),
+                     "recent_violations": integrity.recent_violations(session, organization.id, moment, desk.policy)}
+        assert one == three, now
+        return one
+
+    assert both_ways("2026-03-09 10:00") == {"credit_score": 100, "suspended_until": None, "recent_violations": 0}
+    for day in ("10", "11", "12"):
+        no_show(desk, f"2026-03-{day} 09:00")
+        both_ways(f"2026-03-{day} 12:00")
+    assert both_ways("2026-03-13 10:00")["suspended_until"] is not None
+    with desk.database.transaction() as session:
+        integrity.lift_suspension(session, session.get(Organization, desk.organization_id), "误判 a mistake",
+                                  "staff:test", station_time("2026-03-13 11:00"))
+    assert both_ways("2026-03-13 12:00")["suspended_until"] is None
+    no_show(desk, "2026-03-16 09:00")
+    assert both_ways("2026-03-16 12:00")["recent_violations"] == 1
+    assert both_ways("2026-09-01 12:00")["recent_violations"] == 0

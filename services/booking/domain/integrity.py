@@ -7,7 +7,8 @@ booking for 30 days; every clean calendar month gives 2 back, up to 100.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from services.booking.domain.notices import notify_organization
 from services.booking.models import CreditEvent, Organization
@@ -52,8 +53,9 @@ def recent_violations(session, organization_id: int, now: datetime, policy) -> i
     return session.scalar(query.where(CreditEvent.id > last_lift_id(session, organization_id)))
 
 
-def refuse_if_suspended(session, organization: Organization, now: datetime) -> None:
-    until = suspended_until(session, organization.id, now)
+def refuse_if_suspended(session, organization: Organization, now: datetime, summary: dict | None = None) -> None:
+    """Refuse while a suspension is in force; `summary` (credit_summary's) saves reading the ledger again."""
+    until = summary["suspended_until"] if summary is not None else suspended_until(session, organization.id, now)
     if until is not None:
         raise Refused(f"{organization.name}的预约资格暂停至{local_text(until)} "
                       f"Booking is suspended for this organisation until {local_text(until)}.",
@@ -113,9 +115,32 @@ def recover_monthly_credit(session, now: datetime, policy) -> int:
 
 
 def credit_summary(session, organization: Organization, now: datetime, policy) -> dict:
-    return {"credit_score": credit_score(session, organization.id, policy),
-            "suspended_until": suspended_until(session, organization.id, now),
-            "recent_violations": recent_violations(session, organization.id, now, policy)}
+    """The score, the suspension in force and the recent violations, as credit_score(),
+    suspended_until() and recent_violations() give them, in one statement (issue 14): each
+    question is a scalar subquery over its own alias of the ledger, so none correlates with another."""
+    def ledger():
+        event = aliased(CreditEvent)
+        return event, event.organization_id == organization.id
+
+    lift, mine = ledger()
+    last_lift = select(func.coalesce(func.max(lift.id), 0)).where(mine, lift.kind == "suspension_lifted").scalar_subquery()
+    scored, mine = ledger()
+    points = select(func.coalesce(func.sum(scored.points), 0)).where(mine).scalar_subquery()
+    suspension, mine = ledger()
+    until = select(func.max(suspension.suspended_until)).where(
+        mine, suspension.kind == "suspension", suspension.id > last_lift).scalar_subquery()
+    began, mine = ledger()
+    last_suspension = select(func.max(began.at)).where(mine, began.kind == "suspension").scalar_subquery()
+    violation, mine = ledger()
+    violations = select(func.count(violation.id)).where(
+        mine, violation.kind.in_(VIOLATIONS), violation.at >= now - timedelta(days=policy.violation_window_days),
+        violation.id > last_lift, or_(last_suspension.is_(None), violation.at >= last_suspension)).scalar_subquery()
+    points, until, violations = session.execute(select(points, until, violations)).one()
+    if until is not None and until.tzinfo is None:  # SQLite's max() skips the column type
+        until = until.replace(tzinfo=now.tzinfo)
+    return {"credit_score": policy.start_score + int(points),
+            "suspended_until": until if until is not None and until > now else None,
+            "recent_violations": int(violations)}
 
 
 # --- changes staff make by hand (issue 13), each with its reason and who made it ---------------

@@ -61,7 +61,9 @@ def request_booking(session, data: dict, actor: str, owner: str, policy, calenda
     organization = session.get(Organization, data["organization_id"])
     if organization is None:
         raise Refused("没有这个组织 No such organisation.", {"organization_id": ["unknown organisation"]})
-    integrity.refuse_if_suspended(session, organization, now)
+    # Read once: a request changes no credit, so the summary serves the review payload below too.
+    credit = integrity.credit_summary(session, organization, now, policy)
+    integrity.refuse_if_suspended(session, organization, now, credit)
     # Before expanding a series: a start in year 9999 is refused here, not overflowed into year 10000.
     _check_horizon(data["start"], "start", policy, now)
     occurrences = expand_occurrences(data, policy)
@@ -80,7 +82,7 @@ def request_booking(session, data: dict, actor: str, owner: str, policy, calenda
     _check_quota(session, organization, free, policy)
     result = RequestResult(skipped=[to_station_time(o.start).date() for o in conflicts])
     result.bookings = _store(session, venue, organization, data, free, actor, owner, key)
-    enqueue(session, contracts.REVIEW_BOOKING, review_request_payload(session, result.bookings, now, policy))
+    enqueue(session, contracts.REVIEW_BOOKING, review_request_payload(session, result.bookings, now, policy, credit))
     notify_booker(session, result.first, "booking_received")
     return result
 
@@ -239,9 +241,9 @@ def record_status(session, booking, from_status, to_status, actor, reason) -> No
                                     actor=actor, reason=reason))
 
 
-def review_request_payload(session, bookings: list[Booking], now, policy) -> dict:
+def review_request_payload(session, bookings: list[Booking], now, policy, credit: dict | None = None) -> dict:
     first, organization = bookings[0], bookings[0].organization
-    credit = integrity.credit_summary(session, organization, now, policy)
+    credit = credit or integrity.credit_summary(session, organization, now, policy)
     payload = {
         "v": contracts.CONTRACT_VERSION,
         "idempotency_key": f"booking:{first.id}:review",
