@@ -1,7 +1,7 @@
 """The booking service: venues, organisations, bookings, the integrity ledger."""
 
 from services.booking import context
-from services.booking.api import booking_requests, bookings, organizations, venues
+from services.booking.api import booking_requests, bookings, organizations, schedule, venues
 from services.booking.models import INFRASTRUCTURE
 from shared.service_app import ServiceDefinition, create_service_app
 
@@ -10,7 +10,7 @@ SERVICE = ServiceDefinition(
     title="yizhan booking 场地预约",
     description="Venues of the station and their bookings. 驿站场地与预约。",
     infrastructure=INFRASTRUCTURE,
-    blueprints=[venues.blp, bookings.blp, organizations.blp, booking_requests.blp],
+    blueprints=[venues.blp, bookings.blp, organizations.blp, booking_requests.blp, schedule.blp],
     extend=context.extend,
 )
 
