@@ -12,16 +12,21 @@ refuses to take one less than three working days ahead (SPEC §5), and no rule h
 """
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
 from services.booking.models import Booking, BookingStatusChange
+from services.portal import create_app
+from services.portal.domain import screen
+from shared.settings import Settings
 from shared.timefmt import STATION_TZ
 from tests.portal.back_office import back_office_station, signed_in_page, signed_in_session
 from tests.portal.browser import accessible, needs_chromium, phone_page, photograph
 from tests.portal.conftest import csrf_token, next_code, request_code_over_http, sms_lines
+from tests.processes import free_port
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -184,7 +189,7 @@ def sign_in_at_the_door(page, station, path: str, phone: str) -> None:
     """Scanning the poster: the door page asks for sign-in, then comes back to itself."""
     before = len(sms_lines(station, phone))
     page.goto(path)
-    page.wait_for_url("**/sign-in?next=*")
+    page.wait_for_url(lambda url: "/sign-in?next=" in url)
     page.get_by_label("手机号").fill(phone)
     page.get_by_role("button", name="获取验证码").click()
     page.wait_for_url("**/sign-in/code")
@@ -212,7 +217,9 @@ def test_the_contact_scans_the_door_and_checks_in_inside_the_window(browser, sta
     door = other.get(f"{station.portal.url}/check-in/party-activity-area", timeout=10)
     assert door.status_code == 200 and "您的组织现在在这个场地没有预约" in door.text
     refused = other.post(f"{station.portal.url}/check-in/party-activity-area",
-                         data={"booking_id": booking_id, "csrf_token": csrf_token(door.text)}, timeout=10)
+                         data={"booking_id": booking_id,
+                               "csrf_token": csrf_token(other.get(f"{station.portal.url}/account", timeout=10).text)},
+                         timeout=10)
     assert refused.status_code == 404
     assert station.http("booking", "GET", f"/bookings/{booking_id}").json()["status"] == "approved"
 
@@ -248,3 +255,33 @@ def test_a_resident_at_the_door_is_told_it_is_for_booking_contacts(station):
     client = signed_in_contact(station, "13700000699")
     door = client.get(f"{station.portal.url}/check-in/meeting-room", timeout=10)
     assert door.status_code == 403 and "这个二维码供预约了场地的组织联系人签到" in door.text
+
+
+def test_when_the_booking_api_is_away_the_screen_keeps_what_it_showed_or_says_so_plainly(station):
+    """The portal in-process over the station's portal database; the booking API "goes away" by
+    pointing the portal at a port where nothing listens."""
+    booked_now(station, station.org_id, "culture-square", now() - timedelta(minutes=2), "广场舞 Square dance")
+    app = create_app(Settings.from_env(station.portal.env))
+    database = app.extensions["yizhan"].database
+    with database.transaction() as db:
+        token = screen.link_token(app.extensions["yizhan"].settings.secret_key, screen.make_new_link(db, "test", now()))
+    context = app.extensions["portal"]
+    away = replace(context.config, api_urls={**context.config.api_urls, "booking": f"http://127.0.0.1:{free_port()}"})
+    try:
+        with app.test_client() as client:
+            shown = client.get(f"/screen/{token}")
+            assert shown.status_code == 200 and "广场舞 Square dance" in shown.text
+            context.config = away
+            for headers in ({}, {"HX-Request": "true"}):
+                kept = client.get(f"/screen/{token}", headers=headers)
+                assert kept.status_code == 200 and "广场舞 Square dance" in kept.text
+                assert "暂时无法更新，显示的是" in kept.text and "Cannot update just now" in kept.text
+        fresh = create_app(Settings.from_env(station.portal.env))
+        fresh.extensions["portal"].config = away
+        with fresh.test_client() as client:
+            nothing = client.get(f"/screen/{token}")
+            assert nothing.status_code == 200 and "暂时无法取得今天的安排，大屏会自动再试" in nothing.text
+            assert 'hx-trigger="every 60s"' in nothing.text  # and it keeps trying
+        fresh.extensions["yizhan"].database.dispose()
+    finally:
+        database.dispose()
