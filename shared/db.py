@@ -152,19 +152,21 @@ class Database:
 
 @dataclass(frozen=True)
 class Infrastructure:
-    """The tables every service keeps for messaging: outbox, inbox, dead letters."""
+    """The tables every service keeps: for messaging (outbox, inbox, dead letters) and the audit log."""
 
     outbox: type
     processed_task: type
     dead_letter: type
+    audit_entry: type
 
 
 def infrastructure_for(base) -> Infrastructure:
-    """Declare a service's outbox, inbox and dead-letter tables on its own declarative base."""
+    """Declare a service's outbox, inbox, dead-letter and audit tables on its own declarative base."""
     return Infrastructure(
         outbox=type("Outbox", (OutboxMixin, base), {}),
         processed_task=type("ProcessedTask", (ProcessedTaskMixin, base), {}),
         dead_letter=type("DeadLetter", (DeadLetterMixin, base), {}),
+        audit_entry=type("AuditEntry", (AuditEntryMixin, base), {}),
     )
 
 
@@ -206,3 +208,21 @@ class DeadLetterMixin:
     body_encoding: Mapped[str] = mapped_column(String(10), default="utf-8")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntryMixin:
+    """Who changed what, when and why: one row per change to data an admin must be able to trace
+    (templates, errand types, organisations, credit, accounts). Written in the change's own
+    transaction, so a change is never without its entry (shared/audit.py)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Principal.identity: role and subject ("staff:portal:7", "system:street-office").
+    actor: Mapped[str] = mapped_column(String(120), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(120), index=True)
+    # {field: [before, after]} for the fields that changed.
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(64))

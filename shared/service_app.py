@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from shared import observability, swagger_ui
+from shared import audit, observability, swagger_ui
 from shared.api import StationApi
 from shared.celery_app import make_celery
 from shared.contracts import MAX_JSON_DEPTH, holds_unstorable_text, nested_deeper_than
@@ -154,7 +154,8 @@ def too_deep() -> Malformed:
 def register_blueprints(app: Flask, definition: ServiceDefinition) -> None:
     app.register_blueprint(observability.blueprint)
     api = StationApi(app)
-    for blueprint in definition.blueprints:
+    # Every API answers GET /audit-log for its own changes (shared/audit.py).
+    for blueprint in (*definition.blueprints, audit.blp):
         api.register_blueprint(blueprint)
     app.extensions["api"] = api
 

@@ -17,7 +17,7 @@ import redis
 from honcho.manager import Manager
 from honcho.printer import Printer
 
-from services.portal.seed import DEMO_STAFF_PASSWORD, DEMO_STAFF_USERNAME
+from services.portal.seed import DEMO_ACCOUNTS
 from shared.auth import issue_token
 from shared.settings import DATABASE_SERVICES, PORTAL, SERVICE_PACKAGES, SERVICES
 from yizhan.processes import BIN, free_port, port_answers
@@ -102,9 +102,10 @@ def banner(settings, env: dict, own_redis: bool) -> str:
               f"that arrives in {settings.sms_log_path} (the SMS log):"]
     for phone, who in DEMO_SIGN_INS:
         lines.append(f"  {phone}  {who}")
-    lines += ["", f"工作人员登录 Staff sign-in ({gateway}/staff/sign-in): username {DEMO_STAFF_USERNAME}, "
-              f"password {DEMO_STAFF_PASSWORD},",
-              f"  then the code printed by: yizhan users totp {DEMO_STAFF_USERNAME}   (development only)"]
+    lines += ["", f"工作人员登录 Staff and admin sign-in ({gateway}/staff/sign-in): username and password,",
+              "then the 6-digit code printed by `yizhan users totp <username>` (development only):"]
+    for username, password, role, _secret in DEMO_ACCOUNTS:
+        lines.append(f"  {role:6} username {username}, password {password}")
     lines += ["", "Ctrl-C stops everything.", ""]
     return "\n".join(lines)
 

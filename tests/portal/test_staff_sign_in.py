@@ -415,13 +415,14 @@ def test_the_in_process_log_has_no_password_or_code(portal_app, clock, browser_c
 
 def test_make_runs_demo_staff_member_signs_in_as_its_banner_says(running_portal):
     """What `make run` prints: seed (development only), `yizhan users totp demo-staff`, sign in."""
-    from services.portal.seed import DEMO_STAFF_PASSWORD, DEMO_STAFF_USERNAME
+    from services.portal.seed import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, DEMO_STAFF_PASSWORD, DEMO_STAFF_USERNAME
     from shared.settings import Settings
     from yizhan.local_station import banner
 
     text = banner(Settings.from_env(running_portal.portal.env), {"REDIS_URL": "redis://x"}, own_redis=False)
-    assert "/staff/sign-in" in text and DEMO_STAFF_PASSWORD in text
-    assert f"yizhan users totp {DEMO_STAFF_USERNAME}" in text
+    assert "/staff/sign-in" in text and "yizhan users totp <username>" in text
+    assert f"username {DEMO_STAFF_USERNAME}, password {DEMO_STAFF_PASSWORD}" in text
+    assert f"username {DEMO_ADMIN_USERNAME}, password {DEMO_ADMIN_PASSWORD}" in text
     assert "demo_staff" not in run_yizhan(running_portal, "seed", "portal").stderr  # not in a test station
     development = {"YIZHAN_ENV": "development"}
     seeded = run_yizhan(running_portal, "seed", "portal", env=development)
@@ -430,3 +431,8 @@ def test_make_runs_demo_staff_member_signs_in_as_its_banner_says(running_portal)
     url, client = running_portal.portal.url, requests.Session()
     assert give_password(client, url, DEMO_STAFF_USERNAME, DEMO_STAFF_PASSWORD).url == f"{url}/staff/sign-in/code"
     assert give_code(client, url, code).url == f"{url}/staff"
+    code = run_yizhan(running_portal, "users", "totp", DEMO_ADMIN_USERNAME, env=development).stdout.strip()
+    client = requests.Session()
+    assert give_password(client, url, DEMO_ADMIN_USERNAME, DEMO_ADMIN_PASSWORD).url == f"{url}/staff/sign-in/code"
+    assert give_code(client, url, code).url == f"{url}/staff"
+    assert "管理员" in client.get(f"{url}/staff", timeout=10).text
