@@ -17,10 +17,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from services.booking.models import Booking, BookingStatusChange
 from services.portal import create_app
 from services.portal.domain import screen
+from services.portal.models import Account
 from shared.settings import Settings
 from shared.timefmt import STATION_TZ
 from tests.portal.back_office import back_office_station, signed_in_page, signed_in_session
@@ -157,6 +159,22 @@ def test_a_forged_or_tampered_screen_link_is_404_and_a_new_link_voids_the_old(br
     assert requests.get(link, timeout=10).status_code == 404
     assert requests.get(new_link, timeout=10).status_code == 200
     station.screen_link = new_link
+    # The admin's audit log says who gave the screen a new address and which one it voided.
+    made = [(e.actor, e.subject, e.changes) for e in portal_audit(station, "screen_link.create")]
+    assert len(made) == 2 and all(actor.startswith("admin:portal:") for actor, _, _ in made)
+    first_id = int(made[0][1].split(":")[1])
+    assert made[1][2] == {"voided_links": [[], [first_id]]}
+
+
+def portal_audit(station, action: str) -> list:
+    app = create_app(Settings.from_env(station.portal.env))
+    database = app.extensions["yizhan"].database
+    try:
+        with database.reader() as db:
+            model = database.infrastructure.audit_entry
+            return db.scalars(select(model).where(model.action == action).order_by(model.id)).all()
+    finally:
+        database.dispose()
 
 
 def test_only_an_admin_reaches_the_screen_page_and_the_posters(station):
@@ -264,7 +282,8 @@ def test_when_the_booking_api_is_away_the_screen_keeps_what_it_showed_or_says_so
     app = create_app(Settings.from_env(station.portal.env))
     database = app.extensions["yizhan"].database
     with database.transaction() as db:
-        token = screen.link_token(app.extensions["yizhan"].settings.secret_key, screen.make_new_link(db, "test", now()))
+        admin = db.scalar(select(Account).where(Account.username == "li.admin"))
+        token = screen.link_token(app.extensions["yizhan"].settings.secret_key, screen.make_new_link(db, admin, now()))
     context = app.extensions["portal"]
     away = replace(context.config, api_urls={**context.config.api_urls, "booking": f"http://127.0.0.1:{free_port()}"})
     try:

@@ -8,6 +8,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from services.portal.models import ScreenLink
+from shared.audit import record_change
+from shared.auth import Principal
 
 SCREEN_SALT = "yizhan.portal.screen"
 # A booking at the door: one that holds the venue and may still be checked in, or already was.
@@ -24,13 +26,19 @@ def current_link(db) -> ScreenLink | None:
     return db.scalar(select(ScreenLink).where(ScreenLink.voided_at.is_(None)).order_by(ScreenLink.id.desc()))
 
 
-def make_new_link(db, username: str, now: datetime) -> ScreenLink:
-    """A new link; every earlier one stops opening the screen (a link that leaked is voided this way)."""
+def make_new_link(db, account, now: datetime) -> ScreenLink:
+    """A new link; every earlier one stops opening the screen (a link that leaked is voided this way).
+    Recorded in the audit log: which admin gave the screen a new address, and which it replaced."""
+    voided = []
     for old in db.scalars(select(ScreenLink).where(ScreenLink.voided_at.is_(None))):
         old.voided_at = now
-    link = ScreenLink(created_by=username, created_at=now)
+        voided.append(old.id)
+    link = ScreenLink(created_by=account.username or account.subject, created_at=now)
     db.add(link)
     db.flush()
+    record_change(db, Principal(sub=account.subject, role=account.role), "screen_link.create",
+                  f"screen_link:{link.id}", before={"voided_links": []}, after={"voided_links": voided},
+                  reason="a new screen link voids the earlier ones")
     return link
 
 

@@ -66,7 +66,7 @@ def manage():
 @admin_required
 def new_link():
     with runtime().database.transaction() as db:
-        screen.make_new_link(db, current_account().username, now())
+        screen.make_new_link(db, current_account(), now())
     return redirect(url_for("screen.manage", renewed=1))
 
 
