@@ -101,6 +101,16 @@ def screen_link(browser, station) -> str:
     return station.screen_link
 
 
+def admin_http(browser, station) -> requests.Session:
+    """The admin over HTTP with the browser's signed-in cookies: a second sign-in would wait for the
+    next TOTP step (a code is good once), up to 30 s."""
+    signed_in_page(browser, station, "li.admin").context.close()
+    client = requests.Session()
+    for cookie in station.signed_in_states[("li.admin", "zh-CN")]["cookies"]:
+        client.cookies.set(cookie["name"], cookie["value"])
+    return client
+
+
 def test_the_big_screen_lists_todays_bookings_without_anyone_personal_and_redraws_itself(browser, station):
     on_now = booked_now(station, station.org_id, "meeting-room", now() - timedelta(minutes=5), "合唱排练 Choir practice")
     later_start = now() + timedelta(minutes=10)
@@ -149,7 +159,7 @@ def test_a_forged_or_tampered_screen_link_is_404_and_a_new_link_voids_the_old(br
         answer = requests.get(f"{station.portal.url}/screen/{forged}", timeout=10)
         assert answer.status_code == 404, forged
         assert "合唱排练" not in answer.text
-    admin = signed_in_session(station, "li.admin")
+    admin = admin_http(browser, station)
     manage = admin.get(f"{station.portal.url}/admin/screen", timeout=10)
     renewed = admin.post(f"{station.portal.url}/admin/screen/link", data={"csrf_token": csrf_token(manage.text)},
                          timeout=10)
@@ -177,7 +187,7 @@ def portal_audit(station, action: str) -> list:
         database.dispose()
 
 
-def test_only_an_admin_reaches_the_screen_page_and_the_posters(station):
+def test_only_an_admin_reaches_the_screen_page_and_the_posters(browser, station):
     url = station.portal.url
     nobody = requests.get(f"{url}/admin/screen", timeout=10, allow_redirects=False)
     assert nobody.status_code == 302 and "/staff/sign-in" in nobody.headers["Location"]
@@ -186,7 +196,7 @@ def test_only_an_admin_reaches_the_screen_page_and_the_posters(station):
         assert staff.get(f"{url}{path}", timeout=10).status_code == 403
     token = csrf_token(staff.get(f"{url}/staff", timeout=10).text)
     assert staff.post(f"{url}/admin/screen/link", data={"csrf_token": token}, timeout=10).status_code == 403
-    admin = signed_in_session(station, "li.admin")
+    admin = admin_http(browser, station)
     assert admin.get(f"{url}/admin/screen/venues/no-such-venue/poster", timeout=10).status_code == 404
 
 
