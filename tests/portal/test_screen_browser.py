@@ -168,6 +168,8 @@ def test_a_forged_or_tampered_screen_link_is_404_and_a_new_link_voids_the_old(br
     assert new_link != link
     assert requests.get(link, timeout=10).status_code == 404
     assert requests.get(new_link, timeout=10).status_code == 200
+    for odd in ("²", "-1", "1e9", "99999999", "%00"):  # an odd ?refresh= is the default minute, never a 500
+        assert requests.get(f"{new_link}?refresh={odd}", timeout=10).status_code == 200
     station.screen_link = new_link
     # The admin's audit log says who gave the screen a new address and which one it voided.
     made = [(e.actor, e.subject, e.changes) for e in portal_audit(station, "screen_link.create")]
@@ -249,6 +251,11 @@ def test_the_contact_scans_the_door_and_checks_in_inside_the_window(browser, sta
                                "csrf_token": csrf_token(other.get(f"{station.portal.url}/account", timeout=10).text)},
                          timeout=10)
     assert refused.status_code == 404
+    token = csrf_token(other.get(f"{station.portal.url}/account", timeout=10).text)
+    for odd in ("²", "", "-3", "1" * 13, "x"):
+        answer = other.post(f"{station.portal.url}/check-in/party-activity-area",
+                            data={"booking_id": odd, "csrf_token": token}, timeout=10)
+        assert answer.status_code == 400, odd
     assert station.http("booking", "GET", f"/bookings/{booking_id}").json()["status"] == "approved"
 
     page = phone_page(browser, station.portal.url)

@@ -4,6 +4,7 @@ The screen asks the booking API for the day as the portal itself (`system`: GET 
 holds no contact); the door asks as the signed-in contact, so the API decides whose booking it is.
 """
 
+import re
 from datetime import datetime, time, timedelta
 
 import segno
@@ -85,10 +86,14 @@ def poster(code: str):
 
 # --- the big screen -------------------------------------------------------------------------
 
+def whole_number(text: str, digits: int) -> int | None:
+    """ASCII digits only: str.isdigit() also passes "²", which int() refuses."""
+    return int(text) if re.fullmatch(rf"[0-9]{{1,{digits}}}", text) else None
+
+
 def refresh_seconds() -> int:
-    asked = request.args.get("refresh", "")
-    return min(max(int(asked), FASTEST_REFRESH), SLOWEST_REFRESH) if asked.isdigit() and len(asked) < 6 \
-        else REFRESH_SECONDS
+    asked = whole_number(request.args.get("refresh", ""), 5)
+    return REFRESH_SECONDS if asked is None else min(max(asked, FASTEST_REFRESH), SLOWEST_REFRESH)
 
 
 @blp.get("/screen/<token>")
@@ -166,12 +171,12 @@ def booking_at_the_door(venue: dict, organization_id: int, moment: datetime):
 
 def check_in_posted(venue: dict):
     """Check in the booking the form names; the API's refusal as (zh, en) words, else None."""
-    booking_id = request.form.get("booking_id", "")
-    if not booking_id.isdigit() or len(booking_id) > 12:
+    booking_id = whole_number(request.form.get("booking_id", ""), 12)
+    if booking_id is None:
         abort(400)
     client = screen_client()
     try:
-        booking = client.booking(int(booking_id))
+        booking = client.booking(booking_id)
         if booking["venue_id"] != venue["id"]:
             abort(404)
         client.check_in(booking["id"])
