@@ -102,11 +102,20 @@ class LastBoard:
 
 # --- the door -------------------------------------------------------------------------------
 
-def door_booking(bookings: list[dict], now: datetime) -> dict | None:
-    """The contact's booking the door is about: the first, by start, that holds the venue or was
-    checked in and has not ended yet."""
+# A contact has rarely more than a booking or two at one venue in a day and a half.
+MOST_AT_THE_DOOR = 5
+
+
+def door_candidates(bookings: list[dict], now: datetime) -> list[dict]:
+    """The contact's bookings the door may be about, by start: holding the venue or checked in, not ended."""
     ongoing = [b for b in bookings if b["status"] in AT_THE_DOOR and when(b)[1] > now]
-    return min(ongoing, key=lambda b: b["start"], default=None)
+    return sorted(ongoing, key=lambda b: b["start"])[:MOST_AT_THE_DOOR]
+
+
+def door_booking(detailed: list[dict], now: datetime) -> dict | None:
+    """Of the candidates (with their check-in windows, by start): one that may be checked in now,
+    else the first (checked in and under way, or the next to come)."""
+    return next((b for b in detailed if door_state(b, now) == "open"), detailed[0] if detailed else None)
 
 
 def door_state(booking: dict, now: datetime) -> str:

@@ -162,11 +162,9 @@ def booking_at_the_door(venue: dict, organization_id: int, moment: datetime):
     """The contact's booking here from now to the end of tomorrow, with its check-in window, and its state."""
     until = datetime.combine(to_station_time(moment).date() + timedelta(days=2), time(0), tzinfo=STATION_TZ)
     client = screen_client()
-    found = screen.door_booking(client.bookings_at(venue["id"], organization_id, moment, until), moment)
-    if found is None:
-        return None, None
-    booking = client.booking(found["id"])
-    return booking, screen.door_state(booking, moment)
+    candidates = screen.door_candidates(client.bookings_at(venue["id"], organization_id, moment, until), moment)
+    booking = screen.door_booking([client.booking(found["id"]) for found in candidates], moment)
+    return (booking, screen.door_state(booking, moment)) if booking else (None, None)
 
 
 def check_in_posted(venue: dict):
