@@ -307,6 +307,11 @@ def test_when_the_booking_api_is_away_the_screen_keeps_what_it_showed_or_says_so
         with app.test_client() as client:
             shown = client.get(f"/screen/{token}")
             assert shown.status_code == 200 and "广场舞 Square dance" in shown.text
+            assert "screen-dense" not in shown.text
+            for n, venue in enumerate(("banyan-classroom", "culture-exhibition", "fitness-area", "basketball-court") * 2):
+                booked_now(station, station.other_org_id, venue, now() - timedelta(minutes=1), f"活动 {n}")
+            busy = client.get(f"/screen/{token}")
+            assert 'class="screen-venues screen-dense"' in busy.text  # a busy day is set in three columns
             context.config = away
             for headers in ({}, {"HX-Request": "true"}):
                 kept = client.get(f"/screen/{token}", headers=headers)

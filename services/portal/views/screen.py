@@ -22,6 +22,8 @@ blp = Blueprint("screen", __name__)
 
 # How often the screen redraws itself, in seconds; `?refresh=` chooses another within these bounds.
 REFRESH_SECONDS, FASTEST_REFRESH, SLOWEST_REFRESH = 60, 5, 3600
+# Past this many items a busy day is set in three columns and smaller (still large) type, so it fits 1080 px.
+DENSE_ITEMS = 8
 
 
 @blp.app_context_processor
@@ -109,7 +111,8 @@ def board(token: str):
     partial = request.headers.get("HX-Request") == "true"
     page = render_template("screen/_board.html" if partial else "screen/board.html", today=today, busy=busy,
                            free=free, finished=finished, shown=shown, stale_since=stale_since, moment=moment,
-                           refresh=refresh_seconds(), token=token)
+                           refresh=refresh_seconds(), token=token,
+                           dense=sum(len(day.items) for day in busy) > DENSE_ITEMS)
     response = make_response(page)
     response.vary.add("HX-Request")
     response.cache_control.no_store = True
