@@ -155,7 +155,7 @@ def test_a_forged_or_tampered_screen_link_is_404_and_a_new_link_voids_the_old(br
     link = screen_link(browser, station)
     token = link.rsplit("/", 1)[1]
     payload, signature = token.split(".")
-    for forged in ("forged", f"{payload}.{signature[:-2]}xx", "eyJzY3JlZW4iOjF9.AAAA", "", f"{token}x"):
+    for forged in ("forged", f"{payload}.{signature[:-2]}xx", "eyJzY3JlZW4iOjF9.AAAA", "", f"{token}x", "%00", "x" * 5000):
         answer = requests.get(f"{station.portal.url}/screen/{forged}", timeout=10)
         assert answer.status_code == 404, forged
         assert "合唱排练" not in answer.text
@@ -256,6 +256,10 @@ def test_the_contact_scans_the_door_and_checks_in_inside_the_window(browser, sta
         answer = other.post(f"{station.portal.url}/check-in/party-activity-area",
                             data={"booking_id": odd, "csrf_token": token}, timeout=10)
         assert answer.status_code == 400, odd
+    assert other.get(f"{station.portal.url}/check-in/%00", timeout=10).status_code == 404
+    other.cookies.set("yizhan_lang", "en")
+    english = other.get(f"{station.portal.url}/check-in/party-activity-area", timeout=10).text
+    assert "Check in at the venue" in english and "Your organisation has no booking at this venue now." in english
     assert station.http("booking", "GET", f"/bookings/{booking_id}").json()["status"] == "approved"
 
     page = phone_page(browser, station.portal.url)
