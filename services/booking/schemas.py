@@ -110,6 +110,9 @@ class BookingDetailSchema(BookingSchema):
     # Only on GET /bookings/{id}: what the organisation's cancelling now would cost (integrity rules).
     cancellation_would_be_late = fields.Boolean(metadata={"description": "cancelling now would be a late cancellation"})
     cancellation_cost_points = fields.Integer(metadata={"description": "credit points a cancellation now would cost"})
+    # Only on GET /bookings/{id}: when POST /bookings/{id}/check-in takes it (the door's QR code, issue 13).
+    check_in_opens = StationDateTime(metadata={"description": "check-in opens (the start less BOOKING_CHECK_IN_BEFORE_MINUTES)"})
+    check_in_closes = StationDateTime(metadata={"description": "check-in closes (the start plus BOOKING_CHECK_IN_AFTER_MINUTES)"})
 
 
 class BookingListArgs(PageArgs):
@@ -225,6 +228,29 @@ class RequestOutcomeSchema(Schema):
     reason = fields.String(allow_none=True)
     fields_ = fields.Dict(data_key="fields", attribute="fields")
     at = StationDateTime()
+
+
+class ScheduleArgs(AvailabilityArgs):
+    """One station day, as GET /venues/{id}/availability takes it."""
+
+
+class ScheduleItemSchema(Schema):
+    """One thing on at a venue; no contact name, phone or e-mail (it is shown on the station's wall)."""
+
+    kind = fields.String(metadata={"description": "booking, or station (the station's own session)"})
+    booking_id = fields.Integer(allow_none=True)
+    venue_id = fields.Integer()
+    start = StationDateTime()
+    end = StationDateTime()
+    title = fields.String()
+    status = fields.String(allow_none=True, metadata={"description": "approved, checked_in or completed"})
+    organization_name = fields.String(allow_none=True)
+    organization_name_en = fields.String(allow_none=True)
+
+
+class ScheduleSchema(Schema):
+    date = fields.Date()
+    items = fields.List(fields.Nested(ScheduleItemSchema))
 
 
 VenuePage = page_schema(VenueSchema, "VenuePage")

@@ -85,3 +85,15 @@ class StaffSignInThrottle(Base):
     lockouts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ScreenLink(Base):
+    """A link that opens the station's wall screen without signing in (issue 13). The link carries
+    this row's id signed with the portal's secret (domain/screen.py), so neither the table nor the
+    id alone opens it; an admin's new link voids the ones before it."""
+
+    __tablename__ = "screen_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(100))  # the admin's username
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.booking.context import booking_context
-from services.booking.domain.lifecycle import cancel_booking, cancellation_cost, check_in
+from services.booking.domain.lifecycle import cancel_booking, cancellation_cost, check_in, check_in_window
 from services.booking.domain.requests import get_booking, request_booking, series_bookings
 from services.booking.models import Booking
 from services.booking.schemas import (BookingDetailSchema, BookingListArgs, BookingPage, BookingRequestSchema,
@@ -75,7 +75,8 @@ class BookingById(MethodView):
         with current_runtime().database.reader() as session:
             booking = get_booking(session, booking_id)
             refuse_other_organisations(booking.organization_id)
-            for name, value in cancellation_cost(booking, utcnow(), booking_context().policy).items():
+            policy = booking_context().policy
+            for name, value in {**cancellation_cost(booking, utcnow(), policy), **check_in_window(booking, policy)}.items():
                 setattr(booking, name, value)
             return detailed(booking, series_bookings(session, booking))
 

@@ -80,10 +80,17 @@ def cancellation_cost(booking: Booking, now: datetime, policy) -> dict:
             "cancellation_cost_points": -policy.late_cancellation_points if late else 0}
 
 
+def check_in_window(booking: Booking, policy) -> dict:
+    """From 15 minutes before to 30 minutes after the start (BOOKING_CHECK_IN_*_MINUTES); check_in
+    applies it, and GET /bookings/{id} shows it, so the door page says when to scan."""
+    return {"check_in_opens": booking.start - timedelta(minutes=policy.check_in_before_minutes),
+            "check_in_closes": booking.start + timedelta(minutes=policy.check_in_after_minutes)}
+
+
 def check_in(session, booking_id: int, actor: str, now: datetime, policy) -> Booking:
     booking = get_booking(session, booking_id)
-    opens = booking.start - timedelta(minutes=policy.check_in_before_minutes)
-    closes = booking.start + timedelta(minutes=policy.check_in_after_minutes)
+    window = check_in_window(booking, policy)
+    opens, closes = window["check_in_opens"], window["check_in_closes"]
     if booking.status != APPROVED:
         raise Conflict(f"只有已通过的预约可以签到 Only an approved booking can be checked in (this one is "
                        f"{booking.status}).", {"status": [booking.status]}, code="invalid_transition")
