@@ -64,6 +64,8 @@ MATRIX = [
     ("notify", "GET", "/opt-outs/sms/13800000599", {"system"} | STAFF),
     ("notify", "DELETE", "/opt-outs/sms/13800000599", {"system"} | STAFF),
     ("notify", "POST", "/receipts/log", {"system", "admin"}),
+    # The big screen's day (issue 13): no personal data, read by the portal as `system`, and by staff.
+    ("booking", "GET", "/schedule?date=2027-01-05", {"system"} | STAFF),
     # The station's numbers (issue 13): admins, and other community systems.
     ("booking", "GET", "/statistics?month=2027-01", {"system", "admin"}),
     ("desk", "GET", "/statistics?month=2027-01", {"system", "admin"}),
