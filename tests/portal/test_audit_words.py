@@ -33,3 +33,12 @@ def test_every_recorded_action_has_words_in_both_languages():
     for action in recorded_actions():
         zh, en = MESSAGES[f"adm_action_{action}"]
         assert zh and en and "." not in zh
+
+
+def test_every_template_the_station_seeds_has_a_name_on_the_admin_pages():
+    """A template without words would show its key, one long unbreakable word on a phone."""
+    from services.notify.seed import TEMPLATES
+
+    keys = {key for key, _locale in TEMPLATES}
+    assert "booking_received" in keys
+    assert sorted(k for k in keys if f"adm_tpl_{k}" not in MESSAGES) == []

@@ -149,6 +149,7 @@ MESSAGES = {
     "adm_tpl_credit_suspended": ("暂停预约资格", "Booking suspended"),
     "adm_tpl_ticket_accepted": ("代办已受理", "Errand accepted"),
     "adm_tpl_ticket_waiting": ("代办需补材料", "Errand needs documents"),
+    "adm_tpl_ticket_resumed": ("材料已补齐，继续办理", "Documents in, errand under way again"),
     "adm_tpl_ticket_done": ("代办已办结", "Errand done"),
     "adm_tpl_ticket_rejected": ("代办无法办理", "Errand cannot be done"),
     "adm_tpl_staff_digest": ("工作人员每日待办邮件", "Staff's daily e-mail"),
