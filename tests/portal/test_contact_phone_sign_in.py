@@ -4,6 +4,9 @@ import pytest
 
 from tests.portal.test_sign_in import sign_in_in_process
 
+# The pages act the same on either database: once, on SQLite (tests/portal/conftest.py).
+PAGES_ON_SQLITE_ONLY = True
+
 pytestmark = pytest.mark.e2e
 
 PHONE = "13900001401"

@@ -9,6 +9,9 @@ from tests.portal.resident_station import resident_station, signed_in
 from tests.portal.test_resident_pages import move, start_errand, ticket_id_of
 from tests.processes import wait_until
 
+# The pages act the same on either database: once, on SQLite (tests/portal/conftest.py).
+PAGES_ON_SQLITE_ONLY = True
+
 
 @pytest.fixture(scope="module")
 def station(backend, work_dir, redis_server):

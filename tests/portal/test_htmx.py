@@ -11,6 +11,9 @@ import requests
 import services.portal
 from services.portal.views.public import HTMX_VERSION
 
+# The pages act the same on either database: once, on SQLite (tests/portal/conftest.py).
+PAGES_ON_SQLITE_ONLY = True
+
 VENDOR = Path(services.portal.__file__).parent / "static" / "vendor"
 HTMX_REQUEST = {"HX-Request": "true", "HX-Current-URL": "http://127.0.0.1/venues/3", "HX-Target": "week"}
 

@@ -3,6 +3,9 @@
 import pytest
 import requests
 
+# The pages act the same on either database: once, on SQLite (tests/portal/conftest.py).
+PAGES_ON_SQLITE_ONLY = True
+
 pytestmark = pytest.mark.e2e
 
 ODD_PATHS = ["/venues/99999999999999999999", "/venues/0", "/venues/-1", "/venues/3?week=%00", "/venues/3?week=9999-12-31",

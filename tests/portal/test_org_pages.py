@@ -20,6 +20,9 @@ from tests.conftest import auth, make_booking
 from tests.portal.conftest import csrf_token
 from tests.portal.test_sign_in import new_phone, sign_in_over_http
 
+# The pages act the same on either database: once, on SQLite (tests/portal/conftest.py).
+PAGES_ON_SQLITE_ONLY = True
+
 pytestmark = pytest.mark.e2e
 
 OUR_PHONE, OTHER_PHONE = "13800000001", "13800000002"

@@ -13,6 +13,9 @@ from shared.settings import Settings
 from tests.portal.conftest import csrf_token, next_code, sms_lines
 from tests.portal.resident_station import resident_station, signed_in
 
+# The pages act the same on either database: once, on SQLite (tests/portal/conftest.py).
+PAGES_ON_SQLITE_ONLY = True
+
 
 @pytest.fixture(scope="module")
 def station(backend, work_dir, redis_server):
