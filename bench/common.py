@@ -222,6 +222,8 @@ def station_env(work: Path, **overrides) -> dict:
            "YIZHAN_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
            "BOOKING_MONTHLY_QUOTA": "1000000", "BOOKING_MONTHLY_HOURS": "1000000",
            "NOTIFY_QUIET_START": "00:00", "NOTIFY_QUIET_END": "00:00", "NOTIFY_SMS_DAILY_CAP": "1000000",
+           # e2e_bench texts one booker 200 times for organisations whose contact is someone else.
+           "NOTIFY_ON_BEHALF_DAILY_CAP": "1000000",
            "YIZHAN_RATE_LIMIT_PER_MINUTE": "0"}
     for service in SERVICES:  # the SQLite files under <work>, unless a caller names other databases
         env.pop(f"{service.upper()}_DATABASE_URL", None)

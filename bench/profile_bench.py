@@ -36,9 +36,9 @@ from yizhan.processes import BIN, free_port, wait_until  # noqa: E402
 
 TOP_GROUPS = 6
 TOP_FUNCTIONS = 6
-# Project functions that only hand a request on to the view (shared/auth.py `requires`, the hooks of
-# shared/service_app.py), left out of the list of project functions: they would head it, saying nothing.
-WRAPPERS = {"wrapper", "decorated"}
+# Project functions that only hand a request on (shared/auth.py `requires`, the WSGI middleware of
+# shared/security_headers.py), left out of the list of project functions: they would head it, saying nothing.
+WRAPPERS = {"wrapper", "__call__"}
 
 
 def profiled(make):
