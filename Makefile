@@ -26,12 +26,13 @@ PYTEST_WORKERS ?= 3
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-## Load, latency and scale figures, each beside a baseline from the same run; writes docs/benchmarks.md.
+## Load, latency and scale figures, each beside a baseline from the same run, and a profile; writes docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python bench/http_bench.py --seconds 10 --output docs/benchmarks.md
 	$(BIN)/python bench/pipeline_bench.py --output docs/benchmarks.md
 	$(BIN)/python bench/e2e_bench.py --output docs/benchmarks.md
 	$(BIN)/python bench/scale_bench.py --output docs/benchmarks.md
+	$(BIN)/python bench/profile_bench.py --output docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,12 +1,18 @@
-"""Load test of the booking API beside a bare Flask endpoint, in one run.
+"""Load test of the booking API beside a bare Flask endpoint, in one run, on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/http_bench.py [--seconds 10] [--connections 32] [--output docs/benchmarks.md]
 
-Starts a private redis-server, fresh SQLite databases, the booking API and a bare Flask app under the same
-gunicorn settings (shared/gunicorn_conf.py), then drives each endpoint with N
-keep-alive connections for a fixed time. The client runs on the same machine
-as the servers, so absolute figures are a floor; the ratio to the bare endpoint
-measured in the same run is the figure to compare.
+Starts a private redis-server, a fresh SQLite booking database and, when PostgreSQL
+answers (YIZHAN_BENCH_POSTGRES_URL, default the local test server; a new database,
+dropped afterwards), a fresh PostgreSQL one; a booking API on each and a bare Flask
+app, all under the same gunicorn settings (shared/gunicorn_conf.py). Then, database
+by database, drives each endpoint and its bare counterpart with N keep-alive
+connections for a fixed time. Each booking API has its own PROMETHEUS_MULTIPROC_DIR,
+so its /metrics merges its gunicorn workers; read before and after each endpoint's
+run, it gives the SQL statements and Redis round trips per request
+(shared/work_counts.py). The client runs on the same machine as the servers, so
+absolute figures are a floor; the ratio to the bare endpoint measured in the same
+run is the figure to compare.
 """
 
 import argparse
@@ -18,14 +24,23 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (SECRET, Processes, booking_request, drive, migrate_and_seed, run,  # noqa: E402
-                          station_env, stop_on_sigterm)
+from bench.common import (SECRET, PostgresDatabases, Processes, booking_request, drive,  # noqa: E402
+                          migrate_and_seed, request_work, run, station_env, stop_on_sigterm, with_metrics_dir,
+                          work_per_request)
 from shared.auth import issue_token  # noqa: E402
+
+AVAILABILITY = "GET /venues/11/availability"
+BOOKING = "POST /bookings"
+# Each endpoint beside its bare counterpart, and the route rule its work is counted under.
+PAIRS = [(AVAILABILITY, "bare Flask GET /bare", "/venues/<int:venue_id>/availability"),
+         (BOOKING, "bare Flask POST /bare", "/bookings")]
+NOTES_HEADING = "## What the time goes to"
 
 
 def booking_requests():
@@ -42,6 +57,51 @@ def booking_requests():
     return make
 
 
+def scenarios(api_port: int, bare_port: int) -> list[tuple]:
+    """(name, port, method, make_request, route rule counted or None): each bare endpoint just before its pair."""
+    auth = {"Authorization": f"Bearer {issue_token(SECRET, 'resident', 'bench')}"}
+    availability_day = (date.today() + timedelta(days=40)).isoformat()
+    bare_body = json.dumps({"title": "bench", "attendees": 10})
+    return [
+        ("bare Flask GET /bare", bare_port, "GET", lambda: ("/bare", None, {}), None),
+        (AVAILABILITY, api_port, "GET", lambda: (f"/venues/11/availability?date={availability_day}", None, auth),
+         PAIRS[0][2]),
+        ("bare Flask POST /bare", bare_port, "POST", lambda: ("/bare", bare_body, {"Content-Type": "application/json"}),
+         None),
+        (BOOKING, api_port, "POST", booking_requests(), PAIRS[1][2]),
+    ]
+
+
+def measure(database: str, api_port: int, bare_port: int, args) -> dict:
+    """Every scenario against one database's booking API; results by name, with the work per request."""
+    results = {}
+    for name, port, method, make, rule in scenarios(api_port, bare_port):
+        drive(port, method, make, min(1, args.seconds), 4)  # warm up
+        before = request_work(port, "booking", rule) if rule else None
+        result = drive(port, method, make, args.seconds, args.connections)
+        if rule:
+            result["work"] = work_per_request(before, request_work(port, "booking", rule))
+        results[name] = result
+        work = f"  {result['work']['sql']:.1f} SQL, {result['work']['redis']:.1f} Redis per request" if rule else ""
+        print(f"{database:10} {name:30} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.1f} ms  "
+              f"p99 {result['p99_ms']:7.1f} ms  {result['statuses']}{work}", flush=True)
+    return results
+
+
+def start_stations(processes: Processes, work: Path, databases: dict) -> dict:
+    """Migrated, seeded booking databases and an API on each (database label → its port), and the
+    bare app ("bare" → its port), started side by side."""
+    env = station_env(work)
+    env["REDIS_URL"] = processes.redis(env)
+    envs = {label: with_metrics_dir(station_env(work, REDIS_URL=env["REDIS_URL"], **urls), work, f"booking-{label}")
+            for label, urls in databases.items()}
+    with ThreadPoolExecutor(len(envs)) as pool:
+        list(pool.map(lambda e: migrate_and_seed(e, ["booking"]), envs.values()))
+    specs = [(f"booking-api-{label}", "services.booking:create_app()", e) for label, e in envs.items()]
+    ports = processes.apis(specs + [("bare-api", "bench.bare_app:create_app()", env)])
+    return {**dict(zip(envs, ports)), "bare": ports[-1]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
@@ -52,57 +112,55 @@ def main() -> int:
     stop_on_sigterm()
     work = Path(tempfile.mkdtemp(prefix="yizhan-bench-"))
     processes = Processes(work)
+    postgres = PostgresDatabases.create(["booking"])
+    databases = {"SQLite": {}, **({"PostgreSQL": postgres.env()} if postgres else {})}
     try:
-        env = station_env(work)
-        env["REDIS_URL"] = processes.redis(env)
-        migrate_and_seed(env, ["booking"])
-        api_port, bare_port = processes.apis([("booking-api", "services.booking:create_app()", env),
-                                              ("bare-api", "bench.bare_app:create_app()", env)])
-        token = issue_token(SECRET, "resident", "bench")
-        availability_day = (date.today() + timedelta(days=40)).isoformat()
-        auth = {"Authorization": f"Bearer {token}"}
-        bare_body = json.dumps({"title": "bench", "attendees": 10})
-        scenarios = [
-            ("bare Flask GET /bare", bare_port, "GET", lambda: ("/bare", None, {})),
-            ("GET /venues/11/availability", api_port, "GET",
-             lambda: (f"/venues/11/availability?date={availability_day}", None, auth)),
-            ("bare Flask POST /bare", bare_port, "POST",
-             lambda: ("/bare", bare_body, {"Content-Type": "application/json"})),
-            ("POST /bookings", api_port, "POST", booking_requests()),
-        ]
-        results = []
-        for name, port, method, make in scenarios:
-            drive(port, method, make, min(1, args.seconds), 4)  # warm up
-            result = drive(port, method, make, args.seconds, args.connections)
-            results.append((name, result))
-            print(f"{name:32} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.1f} ms  "
-                  f"p99 {result['p99_ms']:7.1f} ms  {result['statuses']}", flush=True)
+        ports = start_stations(processes, work, databases)
+        results = {label: measure(label, ports[label], ports["bare"], args) for label in databases}
     finally:
         processes.stop_all()
+        if postgres:
+            postgres.drop()
         shutil.rmtree(work, ignore_errors=True)
     table = render(results, args)
     print("\n" + table)
     if args.output:
+        notes = kept_notes(args.output)
         args.output.write_text(
             "# Benchmarks\n\nWritten by `make bench` (bench/http_bench.py); every figure sits beside a bare "
             "Flask endpoint served the same way in the same run, and the ratio is the figure to compare across "
-            f"machines. Measured {time.strftime('%Y-%m-%d')}.\n\n## HTTP: the booking API\n\n" + table)
+            f"machines. Measured {time.strftime('%Y-%m-%d')}.\n\n{notes}## HTTP: the booking API\n\n" + table)
     return 0
 
 
-def render(results, args) -> str:
-    by_name = dict(results)
-    pairs = [("GET /venues/11/availability", "bare Flask GET /bare"), ("POST /bookings", "bare Flask POST /bare")]
-    lines = [f"{args.connections} keep-alive connections, {args.seconds:g} s per endpoint, gunicorn with "
-             f"shared/gunicorn_conf.py ({os.environ.get('YIZHAN_API_WORKERS', '2')} workers × "
-             f"{os.environ.get('YIZHAN_API_THREADS', '4')} threads), SQLite, client on the same "
-             f"{os.cpu_count()}-core machine.", "",
-             "| endpoint | req/s | p50 ms | p99 ms | baseline req/s | baseline p99 ms | req/s ratio |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, baseline in pairs:
-        r, b = by_name[name], by_name[baseline]
-        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {b['rps']:.0f} | "
-                     f"{b['p99_ms']:.1f} | {r['rps'] / b['rps']:.2f} |")
+def kept_notes(output: Path) -> str:
+    """The hand-written section on what the time goes to (from a profile, not from this script), kept
+    as it stands when the file is written again; its date says which run it describes."""
+    text = output.read_text(encoding="utf-8") if output.exists() else ""
+    if NOTES_HEADING not in text:
+        return ""
+    notes = text[text.index(NOTES_HEADING):]
+    end = notes.find("\n## ", len(NOTES_HEADING))
+    return (notes if end < 0 else notes[:end]).rstrip() + "\n\n"
+
+
+def render(results: dict, args) -> str:
+    lines = [f"`bench/http_bench.py`: {args.connections} keep-alive connections, {args.seconds:g} s per endpoint, "
+             f"gunicorn with shared/gunicorn_conf.py ({os.environ.get('YIZHAN_API_WORKERS', '2')} workers × "
+             f"{os.environ.get('YIZHAN_API_THREADS', '4')} threads), rate limiting off, client on the same "
+             f"{os.cpu_count()}-core machine; one booking API per database, each endpoint measured right after "
+             "its bare counterpart. SQL statements and Redis round trips per request come from the API's own "
+             "counters on /metrics (shared/work_counts.py), read before and after the endpoint's run.",
+             "",
+             "| database | endpoint | req/s | p50 ms | p99 ms | SQL statements / request | Redis round trips / request "
+             "| baseline req/s | baseline p99 ms | req/s ratio |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for database, by_name in results.items():
+        for name, baseline, _ in PAIRS:
+            r, b = by_name[name], by_name[baseline]
+            lines.append(f"| {database} | {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                         f"{r['work']['sql']:.1f} | {r['work']['redis']:.1f} | {b['rps']:.0f} | {b['p99_ms']:.1f} | "
+                         f"{r['rps'] / b['rps']:.2f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,16 +1,21 @@
-"""Throughput of the notification pipeline beside a bare Celery task, in one run.
+"""Throughput of the notification pipeline beside a bare Celery task, in one run, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/pipeline_bench.py [--messages 500] [--concurrency 2] [--output docs/benchmarks.md]
 
-Starts a private redis-server, fresh SQLite databases, and a local SMTP sink in
-its own process (`yizhan smtp-sink`). Then:
+Starts a private redis-server, a fresh SQLite notify database and, when PostgreSQL
+answers (YIZHAN_BENCH_POSTGRES_URL, default the local test server; a new database,
+dropped afterwards), a fresh PostgreSQL one, and a local SMTP sink in its own
+process (`yizhan smtp-sink`). Then:
 
-1. one notify worker (`celery -A services.notify.worker`); N `notify.send_message`
-   tasks (e-mail, template booking_approved) go straight onto the `notify` list in
-   Redis, as another community system would post them; the clock runs from the
-   first post until the last message is `sent` (handed to the SMTP sink). Each
-   message is two tasks (send_message accepts it and queues deliver_message
-   through the outbox) and several SQLite transactions.
+1. for each database, one notify worker (`celery -A services.notify.worker`); N
+   `notify.send_message` tasks (e-mail, template booking_approved) go straight onto
+   the `notify` list in Redis, as another community system would post them; the
+   clock runs from the first post until the last message is `sent` (handed to the
+   SMTP sink). Each message is two tasks (send_message accepts it and queues
+   deliver_message through the outbox). The worker serves its merged figures
+   (PROMETHEUS_MULTIPROC_DIR, YIZHAN_WORKER_METRICS_PORT: shared/task_metrics.py);
+   from them, the SQL statements and Redis round trips both tasks counted
+   (shared/work_counts.py), per message.
 2. the baseline: a worker of bench/noop_app.py, an app from the same factory
    (shared.celery_app.make_celery: same JSON, late acks, prefetch 1), same
    command-line options and concurrency; N `notify.noop` tasks posted the same
@@ -27,25 +32,29 @@ import base64
 import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
 import redis
+from sqlalchemy import create_engine, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (Processes, migrate_and_seed, percentiles, publish, run, station_env,  # noqa: E402
-                          stop_on_sigterm)
+from bench.common import (PostgresDatabases, Processes, migrate_and_seed, percentiles, publish, run,  # noqa: E402
+                          sample_sum, scrape, station_env, stop_on_sigterm, with_metrics_dir, work_done)
+from services.notify.domain.messages import SENT  # noqa: E402
+from services.notify.models import Message  # noqa: E402
 from yizhan.processes import BIN, free_port, port_answers, wait_until  # noqa: E402
 
 NOOP_DONE_KEY = "bench:noop:done"  # bench/noop_app.py DONE_KEY; not imported, so this script needs no app settings
 EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 DEADLINE_SECONDS = 120
+TASKS = ("notify.send_message", "notify.deliver_message")  # shared.contracts SEND_MESSAGE, DELIVER_MESSAGE
 
 
 # --- posting tasks the way tests/raw_tasks.py does: kombu's message, LPUSHed onto the queue's list ----
@@ -77,12 +86,11 @@ def post_all(client: redis.Redis, queue: str, messages: list[str]) -> None:
 
 # --- the two runs ----------------------------------------------------------------------------------
 
-def utc_text(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Path, n: int, concurrency: int) -> dict:
-    name = "notify-worker"
+def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Path, database: str, n: int,
+                 concurrency: int) -> dict:
+    name = f"notify-worker-{database}"
+    metrics_port = free_port()
+    env = {**with_metrics_dir(env, work, name), "YIZHAN_WORKER_METRICS_PORT": str(metrics_port)}
     processes.worker(name, "services.notify.worker", "notify", env, concurrency)
     run_id = uuid.uuid4().hex[:8]
     tasks = [raw_message("notify.send_message", {
@@ -90,37 +98,55 @@ def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Pat
         "template": "booking_approved", "locale": "zh-CN",
         "params": {"title": f"压力测试 bench {i}", "venue": "文化广场", "start": "2030-01-01 09:00", "booking_id": i},
     }) for i in range(n)]
-    database = sqlite3.connect(f"file:{work / 'notify.db'}?mode=ro", uri=True, timeout=15)
+    mails_before = len(list((work / "mail").glob("*.eml")))
+    engine = create_engine(env.get("NOTIFY_DATABASE_URL") or f"sqlite:///{work / 'notify.db'}")
+    sent = select(func.count()).select_from(Message).where(Message.status == SENT)
     try:
         posted_at = datetime.now(timezone.utc)
-        began = time.monotonic()
         post_all(client, "notify", tasks)
-
-        def all_sent():
-            processes.alive(name)
-            return database.execute("SELECT count(*) FROM messages WHERE status = 'sent'").fetchone()[0] >= n
         try:
-            wait_until(all_sent, DEADLINE_SECONDS, 0.2, f"{n} messages to be sent")
+            wait_until(lambda: processes.alive(name) and engine_scalar(engine, sent) >= n, DEADLINE_SECONDS, 0.2,
+                       f"{n} messages to be sent")
         except TimeoutError:
-            counts = dict(database.execute("SELECT status, count(*) FROM messages GROUP BY status").fetchall())
+            with engine.connect() as conn:
+                counts = dict(conn.execute(select(Message.status, func.count()).group_by(Message.status)).all())
             raise SystemExit(f"not all sent within {DEADLINE_SECONDS}s; statuses {counts}; worker log:\n"
                              f"{processes.log(name)[-3000:]}") from None
-        polled = time.monotonic() - began
-        rows = database.execute("SELECT created_at, updated_at FROM messages WHERE status = 'sent'").fetchall()
+        with engine.connect() as conn:
+            rows = conn.execute(select(Message.created_at, Message.updated_at).where(Message.status == SENT)).all()
+        work_by_task = task_work(f"http://127.0.0.1:{metrics_port}/metrics", n)
     finally:
-        database.close()
+        engine.dispose()
     processes.stop(name)
-    created = [datetime.fromisoformat(c) for c, _ in rows]
-    sent = [datetime.fromisoformat(u) for _, u in rows]
+    created = [c for c, _ in rows]
+    sent_at = [u for _, u in rows]
     # The last `sent` timestamp ends the clock more precisely than the 0.2 s poll that noticed it.
-    elapsed = (max(sent) - utc_text(posted_at)).total_seconds()
-    accept_to_sent = sorted((s - c).total_seconds() for c, s in zip(created, sent))
-    post_to_sent = sorted((s - utc_text(posted_at)).total_seconds() for s in sent)
-    mails = len(list((work / "mail").glob("*.eml")))
+    elapsed = (max(sent_at) - posted_at).total_seconds()
+    accept_to_sent = sorted((s - c).total_seconds() for c, s in zip(created, sent_at))
+    post_to_sent = sorted((s - posted_at).total_seconds() for s in sent_at)
+    mails = len(list((work / "mail").glob("*.eml"))) - mails_before
     if mails != n:
-        raise SystemExit(f"the SMTP sink holds {mails} .eml files, expected {n}")
-    return {"elapsed": elapsed, "polled": polled, "rate": n / elapsed, "mails": mails,
-            "accept_to_sent": percentiles(accept_to_sent), "post_to_sent": percentiles(post_to_sent)}
+        raise SystemExit(f"the SMTP sink holds {mails} new .eml files, expected {n}")
+    return {"database": database, "elapsed": elapsed, "rate": n / elapsed, "mails": mails,
+            "accept_to_sent": percentiles(accept_to_sent), "post_to_sent": percentiles(post_to_sent),
+            "work": {key: sum(w[key] for w in work_by_task.values()) / n for key in ("sql", "redis")},
+            "work_by_task": {task: {key: w[key] / n for key in w} for task, w in work_by_task.items()}}
+
+
+def engine_scalar(engine, statement):
+    with engine.connect() as conn:
+        return conn.scalar(statement)
+
+
+def task_work(metrics_url: str, n: int) -> dict:
+    """The work each task counted, from the worker's merged metrics, once both tasks have finished for
+    every message (a task's counts are added before Celery counts it as succeeded)."""
+    def finished():
+        samples = scrape(metrics_url)
+        done = [sample_sum(samples, "yizhan_tasks_total", task=task, outcome="succeeded") for task in TASKS]
+        return all(d >= n for d in done) and samples
+    samples = wait_until(finished, 30, 0.1, f"the worker's metrics to count {n} of each task")
+    return {task: work_done(samples, "notify", task) for task in TASKS}
 
 
 def run_baseline(processes: Processes, env: dict, client: redis.Redis, n: int, concurrency: int) -> dict:
@@ -156,51 +182,72 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="yizhan-pipeline-bench-"))
     smtp_port = free_port()
     env = station_env(work, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port), SMTP_SECURITY="none",
-                      SMTP_USERNAME="", SMTP_PASSWORD="")  # the notify database is <work>/notify.db, read below
+                      SMTP_USERNAME="", SMTP_PASSWORD="")  # SQLite: the notify database is <work>/notify.db
     processes = Processes(work)
+    postgres = PostgresDatabases.create(["notify"])
+    envs = {"SQLite": env, **({"PostgreSQL": {**env, **postgres.env()}} if postgres else {})}
     client = None
     try:
         env["REDIS_URL"] = processes.redis(env)
+        envs = {label: {**e, "REDIS_URL": env["REDIS_URL"]} for label, e in envs.items()}
         client = redis.Redis.from_url(env["REDIS_URL"], socket_connect_timeout=1, decode_responses=True)
-        migrate_and_seed(env, ["notify"])
+        with ThreadPoolExecutor(len(envs)) as pool:
+            list(pool.map(lambda e: migrate_and_seed(e, ["notify"]), envs.values()))
         processes.start("smtp-sink", [str(BIN / "yizhan"), "smtp-sink", "--port", str(smtp_port),
                                       "--dir", str(work / "mail")], env)
         wait_until(lambda: processes.alive("smtp-sink") and port_answers(smtp_port), 20, 0.05, "the SMTP sink")
 
         print(f"{args.messages} messages, worker concurrency {args.concurrency}, {os.cpu_count()} cores", flush=True)
-        pipeline = run_pipeline(processes, env, client, work, args.messages, args.concurrency)
-        print(f"pipeline  {pipeline['rate']:8.1f} messages/s  ({pipeline['elapsed']:.2f} s; "
-              f"{pipeline['mails']} .eml files in the sink)", flush=True)
+        pipelines = []
+        for database, database_env in envs.items():
+            pipeline = run_pipeline(processes, database_env, client, work, database, args.messages, args.concurrency)
+            pipelines.append(pipeline)
+            print(f"pipeline  {database:10} {pipeline['rate']:8.1f} messages/s  ({pipeline['elapsed']:.2f} s; "
+                  f"{pipeline['mails']} .eml files in the sink; per message {pipeline['work']['sql']:.1f} SQL, "
+                  f"{pipeline['work']['redis']:.1f} Redis: {pipeline['work_by_task']})", flush=True)
         baseline = run_baseline(processes, env, client, args.messages, args.concurrency)
         print(f"baseline  {baseline['rate']:8.1f} tasks/s     ({baseline['elapsed']:.2f} s)", flush=True)
     finally:
         processes.stop_all()
         if client is not None:
             client.close()
+        if postgres:
+            postgres.drop()
         shutil.rmtree(work, ignore_errors=True)
 
-    publish(render(pipeline, baseline, args), "Notification pipeline", args.output)
+    publish(render(pipelines, baseline, args), "Notification pipeline", args.output)
     return 0
 
 
-def render(pipeline: dict, baseline: dict, args) -> str:
-    a2s, p2s = pipeline["accept_to_sent"], pipeline["post_to_sent"]
+def render(pipelines: list[dict], baseline: dict, args) -> str:
     lines = [
         f"`bench/pipeline_bench.py`: {args.messages} `notify.send_message` e-mails posted at once straight onto the "
-        f"`notify` list in Redis; one notify worker (`--concurrency {args.concurrency}`), SQLite, a local SMTP sink "
-        f"in its own process, all on the same {os.cpu_count()}-core machine. The clock runs from the first post "
-        "to the last message `sent` (handed to the SMTP sink; its `updated_at`). Each message is two tasks (`send_message`, then "
-        "`deliver_message` through the outbox). Baseline: a Celery app from the same factory "
+        f"`notify` list in Redis; one notify worker (`--concurrency {args.concurrency}`) on each database in turn, a "
+        f"local SMTP sink in its own process, all on the same {os.cpu_count()}-core machine. The clock runs from the "
+        "first post to the last message `sent` (handed to the SMTP sink; its `updated_at`). Each message is two tasks "
+        "(`send_message`, then `deliver_message` through the outbox); SQL statements and Redis round trips per "
+        "message are what both tasks counted (shared/work_counts.py), read from the worker's merged metrics "
+        "after the run and divided by N. Baseline: a Celery app from the same factory "
         "(`shared.celery_app.make_celery`), same worker options, whose one task only INCRs a Redis counter so "
-        "its completion can be seen (a tiny cost), posted the same way; its clock stops when the counter reaches N "
-        "(read every 5 ms). No warm-up in either run.",
+        "its completion can be seen (a tiny cost), posted the same way after the pipelines; its clock stops when the "
+        "counter reaches N (read every 5 ms). No warm-up in any run.",
         "",
-        "| N | concurrency | messages/s | baseline tasks/s | ratio | accept→sent p50 / p99 s | post→sent p50 / p99 s |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| {args.messages} | {args.concurrency} | {pipeline['rate']:.1f} | {baseline['rate']:.0f} | "
-        f"{pipeline['rate'] / baseline['rate']:.3f} | {a2s['p50']:.2f} / {a2s['p99']:.2f} | "
-        f"{p2s['p50']:.2f} / {p2s['p99']:.2f} |",
+        "| database | N | concurrency | messages/s | SQL statements / message | Redis round trips / message "
+        "| baseline tasks/s | ratio | accept→sent p50 / p99 s | post→sent p50 / p99 s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for p in pipelines:
+        a2s, p2s = p["accept_to_sent"], p["post_to_sent"]
+        lines.append(f"| {p['database']} | {args.messages} | {args.concurrency} | {p['rate']:.1f} | "
+                     f"{p['work']['sql']:.1f} | {p['work']['redis']:.1f} | {baseline['rate']:.0f} | "
+                     f"{p['rate'] / baseline['rate']:.3f} | {a2s['p50']:.2f} / {a2s['p99']:.2f} | "
+                     f"{p2s['p50']:.2f} / {p2s['p99']:.2f} |")
+    split = "; ".join(f"{p['database']}: " + ", ".join(
+        f"`{task.split('.')[1]}` {w['sql']:.1f} SQL and {w['redis']:.1f} Redis" for task, w in p["work_by_task"].items())
+        for p in pipelines)
+    lines += [
         "",
+        f"Per message, by task: {split}. The outbox relay's thread, which publishes only what the task's own "
+        "publish after commit left behind, counts nowhere. "
         "Latencies come from the `messages` table (`created_at`, set when `send_message` accepts the message, and "
         "`updated_at` of the `sent` status) and the moment of posting. All N arrive at once, so they measure "
         "mostly waiting in the queue, not the work of one message: the `deliver_message` tasks join the same "

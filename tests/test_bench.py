@@ -8,6 +8,7 @@ stops them all and writes a table whose numbers parse.
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,23 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_RUNS = [
     ("http_bench.py", ["--seconds", "0.5", "--connections", "4"], "## HTTP: the booking API",
-     ["GET /venues/11/availability", "POST /bookings"]),
-    ("pipeline_bench.py", ["--messages", "10"], "## Notification pipeline", ["| 10 | 2 |"]),
+     ["| SQLite | GET /venues/11/availability |", "| SQLite | POST /bookings |"]),
+    ("pipeline_bench.py", ["--messages", "10"], "## Notification pipeline", ["| SQLite | 10 | 2 |"]),
     ("e2e_bench.py", ["--samples", "3"], "## End-to-end latency",
      ["booking request → review case visible at the desk", "decision → booker's SMS handed to the provider"]),
     ("scale_bench.py", ["--seconds", "0.5", "--connections", "4", "--bookings", "400"],
      "## Scale: availability as bookings grow", ["| SQLite | 100 |", "| SQLite | 400 |"]),
+    ("profile_bench.py", ["--seconds", "0.5"], "## Profile: where a request's time goes",
+     ["| SQLite | GET /venues/11/availability |", "| SQLite | POST /bookings |"]),
 ]
+# Two lanes of about equal length, run side by side: each script starts its own processes on free
+# ports, with databases of its own.
+LANES = [["http_bench.py", "e2e_bench.py", "profile_bench.py"], ["pipeline_bench.py", "scale_bench.py"]]
+# The rows each script adds when PostgreSQL answers.
+POSTGRES_ROWS = {"http_bench.py": ["| PostgreSQL | GET /venues/11/availability |", "| PostgreSQL | POST /bookings |"],
+                 "pipeline_bench.py": ["| PostgreSQL | 10 | 2 |"], "scale_bench.py": ["| PostgreSQL | 400 |"],
+                 "e2e_bench.py": [],
+                 "profile_bench.py": ["| PostgreSQL | GET /venues/11/availability |", "| PostgreSQL | POST /bookings |"]}
 
 
 def table_rows(section: str) -> list[list[str]]:
@@ -40,25 +51,50 @@ def table_rows(section: str) -> list[list[str]]:
     return rows
 
 
+def column(section: str, header: str, first_cells: str) -> float:
+    """The number under `header` in the first table row of `section` that starts with `first_cells`."""
+    table = [line for line in section.splitlines() if line.startswith("|")]
+    headers = [cell.strip() for cell in table[0].strip("|").split("|")]
+    row = next(line for line in table if line.startswith(first_cells))
+    return float(row.strip("|").split("|")[headers.index(header)])
+
+
 def test_every_benchmark_runs_and_writes_its_table(tmp_path):
-    output = tmp_path / "benchmarks.md"
-    env = {"YIZHAN_BENCH_POSTGRES_URL": POSTGRES_ADMIN_URL, "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
-    for script, options, heading, expected_rows in SMALL_RUNS:
-        done = subprocess.run([sys.executable, str(ROOT / "bench" / script), *options, "--output", str(output)],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, f"{script} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        text = output.read_text(encoding="utf-8")
-        section = text[text.index(heading):]
-        for row in expected_rows:
+    # One gunicorn worker per API, as tests/processes.py starts them: each worker costs an app import,
+    # and a small run is mostly starting processes. /metrics still merges through PROMETHEUS_MULTIPROC_DIR.
+    env = {"YIZHAN_BENCH_POSTGRES_URL": POSTGRES_ADMIN_URL, "YIZHAN_API_WORKERS": "1",
+           "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
+    on_postgres = postgres_reachable()
+    runs = {script: (options, heading) for script, options, heading, _ in SMALL_RUNS}
+
+    def run_lane(scripts):
+        """Scripts one after another, each into its own file; mostly they wait for processes to start."""
+        for script in scripts:
+            options, _ = runs[script]
+            done[script] = subprocess.run([sys.executable, str(ROOT / "bench" / script), *options,
+                                           "--output", str(tmp_path / f"{script}.md")],
+                                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = {}
+    with ThreadPoolExecutor(len(LANES)) as pool:  # two lanes side by side, one per core
+        list(pool.map(run_lane, LANES))
+    sections = {}
+    for script, _, heading, expected_rows in SMALL_RUNS:
+        assert done[script].returncode == 0, f"{script} failed:\n{done[script].stdout[-3000:]}\n{done[script].stderr[-3000:]}"
+        text = (tmp_path / f"{script}.md").read_text(encoding="utf-8")
+        assert re.findall(r"^## .*$", text, flags=re.M) == [heading], text
+        section = sections[script] = text[text.index(heading):]
+        for row in expected_rows + (POSTGRES_ROWS[script] if on_postgres else []):
             assert row in section, f"{script}: no row {row!r} in\n{section}"
-        rows = table_rows(section.split("\n## ")[0])
+        rows = table_rows(section)
         assert len(rows) >= len(expected_rows), section
         for row in rows:
             numbers = [cell for cell in row if re.fullmatch(r"[\d,.]+( / [\d.]+)?", cell)]
             assert numbers and all(float(n.split(" / ")[0].replace(",", "")) >= 0 for n in numbers), row
             rate_cells = [float(n.replace(",", "")) for n in numbers if " / " not in n]
             assert any(value > 0 for value in rate_cells), f"{script}: a row of zeros {row}"
-    sections = re.findall(r"^## .*$", output.read_text(encoding="utf-8"), flags=re.M)
-    assert sections == [heading for _, _, heading, _ in SMALL_RUNS]
-    if postgres_reachable():
-        assert "| PostgreSQL | 400 |" in output.read_text(encoding="utf-8")
+    http, pipeline = sections["http_bench.py"], sections["pipeline_bench.py"]
+    for database in ["SQLite"] + (["PostgreSQL"] if on_postgres else []):
+        # Read from the running services' /metrics: a booking and a message always read and write.
+        assert column(http, "SQL statements / request", f"| {database} | POST /bookings |") > 0
+        assert column(http, "Redis round trips / request", f"| {database} | POST /bookings |") > 0
+        assert column(pipeline, "SQL statements / message", f"| {database} |") > 0
