@@ -67,6 +67,8 @@ class ApiClient:
             raise ApiUnavailable(self.service) from None
         if response.status_code >= 500:
             raise ApiUnavailable(self.service)
+        if response.status_code == 204:  # done, and nothing to say (a DELETE)
+            return None
         try:
             body = response.json()
         except ValueError:
@@ -157,8 +159,4 @@ class NotifyClient(ApiClient):
         self.request("POST", "/opt-outs", json={"recipient": phone, "channel": "sms"})
 
     def opt_in_to_sms(self, phone: str) -> None:
-        try:
-            requests.delete(f"{self.base_url}/opt-outs/sms/{phone}", headers=self._headers(),
-                            timeout=TIMEOUT_SECONDS).raise_for_status()
-        except requests.RequestException:
-            raise ApiUnavailable(self.service) from None
+        self.request("DELETE", f"/opt-outs/sms/{phone}")

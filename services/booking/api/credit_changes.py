@@ -32,9 +32,9 @@ class CreditAdjustments(MethodView):
             organization = existing_organization(session, organization_id)
             before = credit_score(session, organization_id, policy)
             event = adjust_credit(session, organization, data["points"], reason, g.principal.sub, utcnow(), policy)
+            # The event is the only change: the score after is the score before plus its points.
             record_change(session, g.principal, "credit.adjust", subject_of(organization_id),
-                          before={"credit_score": before},
-                          after={"credit_score": credit_score(session, organization_id, policy)}, reason=reason)
+                          before={"credit_score": before}, after={"credit_score": before + event.points}, reason=reason)
             return event
 
 
@@ -51,7 +51,7 @@ class LiftSuspension(MethodView):
             organization = existing_organization(session, organization_id)
             before = suspended_until(session, organization_id, now)
             event = lift_suspension(session, organization, reason, g.principal.sub, now)
+            # A lift ends every suspension before it (integrity.last_lift_id): none is in force after it.
             record_change(session, g.principal, "credit.lift_suspension", subject_of(organization_id),
-                          before={"suspended_until": before},
-                          after={"suspended_until": suspended_until(session, organization_id, now)}, reason=reason)
+                          before={"suspended_until": before}, after={"suspended_until": None}, reason=reason)
             return event

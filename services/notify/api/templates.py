@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from services.notify.context import notify_context
 from services.notify.domain.template_edits import check_placeholders_kept, check_texts, merged_texts, preview
-from services.notify.domain.templates import TEXTS, check_sms_length, check_template_text
+from services.notify.domain.templates import TEXTS
 from services.notify.models import Template
 from services.notify.schemas import (TemplateEditSchema, TemplatePage, TemplatePreviewSchema, TemplateSchema,
                                      TemplateUpdateSchema)
@@ -40,9 +40,7 @@ class TemplateByKey(MethodView):
 
         Placeholders are plain `{name}` only; the SMS text, each placeholder at its longest
         (NOTIFY_SMS_PARAM_MAX_CHARS Chinese characters), may be NOTIFY_TEMPLATE_SMS_MAX_CHARS long."""
-        for field in TEXTS:
-            check_template_text(data.get(field), field)
-        check_sms_length(data.get("sms_body"), notify_context().policy)
+        check_texts(data, notify_context().policy)
         with current_runtime().database.transaction() as session:
             existing = session.scalar(select(Template).where(Template.key == key, Template.locale == data["locale"]))
             before = template_fields(existing) if existing is not None else None

@@ -21,9 +21,6 @@ class CounterClient(DeskClient):
     def listed(self, name: str, username: str, page: int = 1, per_page: int = 20) -> dict:
         return self.get("/tickets", page=page, per_page=per_page, **LISTS[name](username))
 
-    def take_in(self, body: dict) -> dict:
-        return self.request("POST", "/tickets", json=body)
-
     def move(self, ticket_id: int, status: str, reason: str | None = None,
              missing_documents: list[str] | None = None) -> dict:
         body = {"status": status}

@@ -143,7 +143,7 @@ def open_walk_in(ticket_type: dict, values: dict, received: list[str]) -> dict:
         resident["id_number"] = values["id_number"]
     # The documents by their Chinese names, as the counter's paper forms name them.
     details = "\n".join(filter(None, ["已收材料 Received: " + ("、".join(received) or "—"), values["details"]]))
-    ticket = client.take_in({
+    ticket = client.open_ticket({
         "type": ticket_type["code"], "idempotency_key": values["key"], "resident": resident,
         "resident_subject": subject, "details": details,
         "summary": values["summary"] or f"{ticket_type['name_zh']} {ticket_type['name_en']}"[:200]})
