@@ -7,7 +7,7 @@ PostgreSQL subtracts timestamps and takes the epoch of the interval (postgresql.
 Functions and Operators").
 """
 
-from sqlalchemy import Date, Float
+from sqlalchemy import Date, Float, case, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -53,3 +53,8 @@ def _station_date_sqlite(element, compiler, **kw):
 def _station_date_postgresql(element, compiler, **kw):
     (moment,) = (compiler.process(arg, **kw) for arg in element.clauses)
     return f"CAST(({moment} AT TIME ZONE 'UTC') + INTERVAL '{STATION_OFFSET_HOURS} hours' AS DATE)"
+
+
+def count_where(condition):
+    """How many rows of a grouped query meet the condition (0, not NULL, when none do)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields
 
 from shared.timefmt import STATION_TZ, to_station_time
 
@@ -80,3 +80,9 @@ class MonthField(fields.String):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else str(value)
+
+
+class StatisticsArgs(Schema):
+    """The query of every API's `GET /statistics`."""
+
+    month = MonthField(required=True)

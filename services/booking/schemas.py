@@ -261,10 +261,6 @@ CreditEventPage = page_schema(CreditEventSchema, "CreditEventPage")
 
 # --- the station's numbers (issue 13) -------------------------------------------------------------
 
-class StatisticsArgs(Schema):
-    month = MonthField(required=True)
-
-
 class VenueCountsSchema(Schema):
     requested = fields.Integer(metadata={"description": "bookings starting this month, whatever became of them"})
     held = fields.Integer(metadata={"description": "approved, checked in or completed"})

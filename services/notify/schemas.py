@@ -121,10 +121,6 @@ TemplatePage = page_schema(TemplateSchema, "TemplatePage")
 
 # --- the station's numbers (issue 13) -------------------------------------------------------------
 
-class StatisticsArgs(Schema):
-    month = MonthField(required=True)
-
-
 class ChannelStatisticsSchema(Schema):
     channel = fields.String(metadata={"description": "sms or email"})
     total = fields.Integer(metadata={"description": "messages accepted in the month"})

@@ -173,10 +173,6 @@ TicketTypePage = page_schema(TicketTypeSchema, "TicketTypePage")
 
 # --- the station's numbers (issue 13) -------------------------------------------------------------
 
-class StatisticsArgs(Schema):
-    month = MonthField(required=True)
-
-
 class ErrandCountsSchema(Schema):
     opened = fields.Integer(metadata={"description": "tickets opened in the month"})
     done = fields.Integer(metadata={"description": "tickets moved to done in the month"})

@@ -5,8 +5,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.booking.domain.statistics import month_statistics
-from services.booking.schemas import BookingStatisticsSchema, StatisticsArgs
+from services.booking.schemas import BookingStatisticsSchema
 from shared.auth import requires
+from shared.station_month import StatisticsArgs
 from shared.service_app import current_runtime
 
 blp = Blueprint("statistics", __name__, url_prefix="/statistics",

@@ -9,14 +9,10 @@ from sqlalchemy import case, func, select
 
 from services.booking.domain.statuses import CANCELLED, NO_SHOW, ON_CALENDAR, REJECTED
 from services.booking.models import Booking, CreditEvent, Venue
-from shared.sql_time import hours_between
+from shared.sql_time import count_where, hours_between
 from shared.station_month import StationMonth
 
 COUNTS = ("requested", "held", "hours", "rejected", "cancelled", "late_cancellations", "no_shows")
-
-
-def count_where(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def month_statistics(session, month: StationMonth) -> dict:

@@ -5,8 +5,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.notify.domain.statistics import month_statistics
-from services.notify.schemas import NotifyStatisticsSchema, StatisticsArgs
+from services.notify.schemas import NotifyStatisticsSchema
 from shared.auth import requires
+from shared.station_month import StatisticsArgs
 from shared.service_app import current_runtime
 
 blp = Blueprint("statistics", __name__, url_prefix="/statistics",

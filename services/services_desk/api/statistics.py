@@ -5,8 +5,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.services_desk.domain.statistics import month_statistics
-from services.services_desk.schemas import DeskStatisticsSchema, StatisticsArgs
+from services.services_desk.schemas import DeskStatisticsSchema
 from shared.auth import requires
+from shared.station_month import StatisticsArgs
 from shared.db import utcnow
 from shared.service_app import current_runtime
 from shared.timefmt import to_station_time

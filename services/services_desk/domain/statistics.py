@@ -9,18 +9,14 @@ in the month, by their score. Each is one aggregate grouped in the database.
 
 from datetime import date
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from services.services_desk.domain.tickets import DONE, FINAL
 from services.services_desk.models import Ticket, TicketEvent, TicketType
-from shared.sql_time import hours_between, station_date
+from shared.sql_time import count_where, hours_between, station_date
 from shared.station_month import StationMonth
 
 SCORES = range(1, 6)  # the follow-up asks 1 to 5 (schemas.FollowUpSchema)
-
-
-def count_where(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def first_event_at(*conditions):
