@@ -27,6 +27,7 @@ from yizhan.processes import BIN, free_port, start_process, stop_together, wait_
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-0123456789abcdef0123456789"
+MARKS_UNIT = "outbox marks"  # shared.outbox.MARKS_UNIT; not imported, as SERVICES below
 SERVICES = ("booking", "desk", "notify")  # shared.settings.SERVICES; not imported, so no app settings load here
 POSTGRES_ADMIN_URL = os.environ.get("YIZHAN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -193,18 +194,23 @@ def work_done(samples: list, service: str, unit: str) -> dict:
 
 
 def request_work(port: int, service: str, endpoint: str) -> dict:
-    """A running API's counts for one endpoint (its route rule): requests answered, statements, round trips."""
+    """A running API's counts for one endpoint (its route rule): requests answered, statements, round trips,
+    and the statements of the outbox's batched marks (shared/outbox.py PublishedMarks, its own unit)."""
     samples = scrape(f"http://127.0.0.1:{port}/metrics")
     return {"requests": sample_sum(samples, "yizhan_http_requests_total", service=service, endpoint=endpoint),
-            **work_done(samples, service, endpoint)}
+            **work_done(samples, service, endpoint),
+            "marks": work_done(samples, service, MARKS_UNIT)["sql"]}
 
 
 def work_per_request(before: dict, after: dict) -> dict:
-    """Statements and round trips per request between two readings of request_work()."""
+    """Statements and round trips per request between two readings of request_work(); the statements
+    include the request's share of the outbox marks made meanwhile (one run drives one endpoint)."""
     requests = after["requests"] - before["requests"]
     if requests <= 0:
         raise SystemExit(f"no request counted between two readings of /metrics: {before} → {after}")
-    return {key: (after[key] - before[key]) / requests for key in ("sql", "redis")}
+    work = {key: (after[key] - before[key]) / requests for key in ("sql", "redis")}
+    work["sql"] += (after.get("marks", 0) - before.get("marks", 0)) / requests
+    return work
 
 
 def http_answers(port: int, path: str) -> bool:

@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from contextlib import contextmanager, nullcontext
@@ -9,10 +10,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import JSON, DateTime, String, Text, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A pooled connection idle longer than this is pinged before use (see _ping_when_idle).
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def utcnow() -> datetime:
@@ -73,7 +77,37 @@ def _configure_sqlite(engine):
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: a reader, each statement its own read (see Database.__init__)
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _ping_when_idle(engine):
+    """Pessimistic disconnect handling, as pool_pre_ping, but only for a connection that sat idle in
+    the pool: a server restarted while the pool was quiet is found before a request uses the
+    connection, and a busy pool does not pay a round trip per checkout (issue 14: a tenth of a
+    read's time). A failed ping raises DisconnectionError, on which the pool discards the connection
+    and checks out another (SQLAlchemy, "Disconnect Handling - Pessimistic"). A server lost in the
+    middle of busy traffic fails that request, as it would with pool_pre_ping, and the pool then
+    starts afresh."""
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection, record):
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+        if not dbapi_connection.autocommit:  # the ping opened a transaction; give the pool a clean one
+            dbapi_connection.rollback()
 
 
 def ensure_sqlite_directory(url: str) -> None:
@@ -94,10 +128,15 @@ class Database:
             ensure_sqlite_directory(url)
             self.engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
             _configure_sqlite(self.engine)
-            reader_engine = self.engine.execution_options(sqlite_begin="DEFERRED")
+            # No BEGIN for a read: in WAL mode each statement reads a consistent snapshot of its own,
+            # as each does under PostgreSQL's READ COMMITTED below, and a read saves a statement.
+            reader_engine = self.engine.execution_options(sqlite_begin=None)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
-            reader_engine = self.engine
+            self.engine = create_engine(url)
+            _ping_when_idle(self.engine)
+            # Under READ COMMITTED (PostgreSQL's default) each statement sees its own snapshot, in a
+            # transaction or not: a read needs no BEGIN and ROLLBACK round trips around it.
+            reader_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(reader_engine, expire_on_commit=False)
         self._fork_guard = None

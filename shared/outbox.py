@@ -7,8 +7,11 @@ thread in the service's worker, publishes it when Redis is back. The row's id
 is the Celery task id, so a receiver drops a task it has already processed.
 """
 
+import atexit
 import logging
+import os
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -16,6 +19,7 @@ from sqlalchemy import select, update
 from shared.contracts import check_outgoing
 from shared.db import new_id, utcnow
 from shared.logs import request_id_var
+from shared.work_counts import counting
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +28,8 @@ RELAY_GRACE = timedelta(seconds=2)
 RELAY_BATCH = 200
 # After Redis loses its data, tasks published within this window are published again.
 REPLAY_WINDOW = timedelta(hours=24)
+# The unit PublishedMarks counts its work under (shared/work_counts.py): a share of every request that publishes.
+MARKS_UNIT = "outbox marks"
 
 
 def enqueue(session, task_name: str, payload: dict):
@@ -53,22 +59,24 @@ class OutboxRelay:
         self.outbox = database.infrastructure.outbox
         self._local = threading.local()
         self._redis = None
+        self.marks = PublishedMarks(database, self.outbox)
         self.marker_key = f"yizhan:outbox:{database.engine.url.database or 'db'}:alive"
         self.replay_window = REPLAY_WINDOW
 
-    def _connection(self):
-        """This thread's broker connection, kept between publishes. It fails at once
-        when Redis is away, instead of retrying for broker_connection_timeout: the
-        relay will try again."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
+    def _producer(self):
+        """This thread's producer on its broker connection, both kept between publishes (Celery makes a
+        new Producer per send when given only a connection). The connection fails at once when Redis is
+        away, instead of retrying for broker_connection_timeout: the relay will try again."""
+        producer = getattr(self._local, "producer", None)
+        if producer is None:
             options = {**self.celery_app.conf.broker_transport_options, "max_retries": 0}
             connection = self._local.connection = self.celery_app.connection_for_write(transport_options=options)
-        return connection
+            producer = self._local.producer = self.celery_app.amqp.Producer(connection, auto_declare=False)
+        return producer
 
     def _drop_connection(self) -> None:
         connection = getattr(self._local, "connection", None)
-        self._local.connection = None
+        self._local.connection = self._local.producer = None
         if connection is not None:
             try:
                 connection.release()
@@ -87,8 +95,11 @@ class OutboxRelay:
 
     def _publish(self, row) -> bool:
         try:
+            # argsrepr: what the worker logs for the task; the payload's own repr would cost a saferepr()
+            # per publish and put phone numbers and addresses in the logs.
             self.celery_app.send_task(row.task_name, args=[row.payload], task_id=row.id,
-                                      headers=row.headers or {}, retry=False, connection=self._connection())
+                                      headers=row.headers or {}, retry=False, producer=self._producer(),
+                                      argsrepr=f"({row.task_name} payload)", kwargsrepr="{}")
             return True
         except Exception as exc:  # kombu raises many kinds; all mean "try later"
             self._drop_connection()
@@ -99,9 +110,11 @@ class OutboxRelay:
 
     def publish_committed(self, rows) -> int:
         """The fast path, right after a commit, from the rows as the transaction wrote them (no read
-        back); then one UPDATE marks what went out. Whatever fails waits for the relay, which leaves
-        rows younger than RELAY_GRACE alone: should it meet one anyway (this path stalled), the task
-        goes out twice under one id and its receiver's inbox drops the second."""
+        back). What went out is marked `published_at` by this process's PublishedMarks, batched with
+        other requests' rows, off the request's path; a failure is recorded at once. Whatever is left
+        unmarked waits for the relay, which leaves rows younger than RELAY_GRACE alone: should it meet
+        one anyway (a mark lost with its process, or late), the task goes out twice under one id and
+        its receiver's inbox drops the second."""
         published = []
         failed = None
         for row in rows:
@@ -109,17 +122,14 @@ class OutboxRelay:
                 failed = row
                 break
             published.append(row.id)
-        try:
-            with self.database.transaction() as session:
-                if published:
-                    session.execute(update(self.outbox).where(self.outbox.id.in_(published),
-                                                              self.outbox.published_at.is_(None))
-                                    .values(published_at=utcnow()))
-                if failed is not None:
+        self.marks.add(published)
+        if failed is not None:
+            try:
+                with self.database.transaction() as session:
                     session.execute(update(self.outbox).where(self.outbox.id == failed.id)
                                     .values(attempts=self.outbox.attempts + 1, last_error=failed.last_error))
-        except Exception:
-            log.exception("outbox: marking what was published after commit failed; the relay will publish it again")
+            except Exception:
+                log.exception("outbox: recording a failed publish failed; the relay will publish it")
         return len(published)
 
     def replay_if_redis_forgot(self) -> int:
@@ -170,3 +180,70 @@ class OutboxRelay:
                     log.info("outbox: relayed %d task(s)", count)
             except Exception:
                 log.exception("outbox: relay pass failed; retrying")
+
+
+class PublishedMarks:
+    """Outbox ids published right after their commit, marked `published_at` by one thread per process
+    in one UPDATE per batch (issue 14): a request no longer pays a second transaction for its mark.
+
+    A mark is only bookkeeping for the relay: lost (the process dies first) or late, the relay
+    publishes the row again after RELAY_GRACE and the receiver's inbox drops the repeat. The thread
+    starts at the first mark in each process, so a forked child (a Celery pool process, a gunicorn
+    worker) runs its own; flush() marks what is waiting now, and runs at exit."""
+
+    BATCH = 500
+    # After the first mark arrives, wait this long for others, so one UPDATE marks many.
+    LINGER_SECONDS = 0.05
+
+    def __init__(self, database, outbox):
+        self.database = database
+        self.outbox = outbox
+        self._pid = None
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._waiting = []
+        self._wake = threading.Event()
+        threading.Thread(target=self._run, name="outbox-marks", daemon=True).start()
+        atexit.register(self.flush)
+
+    def add(self, ids) -> None:
+        if not ids:
+            return
+        if self._pid != os.getpid():
+            self._start()
+        with self._lock:
+            self._waiting.extend(ids)
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(self.LINGER_SECONDS)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # the rows stay unmarked: the relay publishes them again, safely
+                log.exception("outbox: marking published tasks failed; the relay will publish them again")
+
+    def flush(self) -> int:
+        if self._pid != os.getpid():
+            return 0
+        with self._lock:
+            ids, self._waiting = self._waiting, []
+        runtime = self.database.runtime
+        with counting(runtime.name if runtime is not None else "-", MARKS_UNIT):
+            self._mark(ids)
+        return len(ids)
+
+    def _mark(self, ids) -> None:
+        for at in range(0, len(ids), self.BATCH):
+            with self.database.transaction() as session:
+                session.execute(update(self.outbox).where(self.outbox.id.in_(ids[at:at + self.BATCH]),
+                                                          self.outbox.published_at.is_(None))
+                                .values(published_at=utcnow()).execution_options(synchronize_session=False))
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting) if self._pid == os.getpid() else 0

@@ -131,6 +131,9 @@ class WorkingCalendar:
         self.calendar_file = Path(calendar_file) if calendar_file else None
         self.operator = load_operator_schedule(self.calendar_file) if self.calendar_file else OperatorSchedule()
         self._fallback_years_reported = set()
+        # earliest_bookable_date's answers by (today, notice): asked on every availability read and
+        # booking request, and fixed for the day once the schedule is loaded (issue 14).
+        self._earliest = {}
         for year in sorted(year for year in self.operator.years if package_covers(year)):
             log.warning("calendar file %s: entries for %s are ignored, chinesecalendar %s has that year's schedule",
                         self.calendar_file, year, chinese_calendar.__version__)
@@ -169,7 +172,12 @@ class WorkingCalendar:
 
     def earliest_bookable_date(self, today: date, notice: int = BOOKING_NOTICE_WORKING_DAYS) -> date:
         """The first date a booking requested today may start on."""
-        return self.add_working_days(today, notice)
+        key = (today, notice)
+        if key not in self._earliest:
+            if len(self._earliest) > 64:  # a long-running process: yesterday's answers go
+                self._earliest.clear()
+            self._earliest[key] = self.add_working_days(today, notice)
+        return self._earliest[key]
 
     def due_date(self, opened: date, limit_days: int) -> date:
         """An errand's deadline: its time limit counted in working days from the day it was opened."""

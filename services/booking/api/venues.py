@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from services.booking.context import booking_context
 from services.booking.domain import statuses
-from services.booking.domain.venue_times import availability
+from services.booking.domain.venue_times import availability, venue_day
 from services.booking.models import Booking, Venue
 from services.booking.schemas import AvailabilityArgs, AvailabilitySchema, VenuePage, VenueSchema
 from shared.auth import requires
@@ -69,7 +69,10 @@ class VenueAvailability(MethodView):
         and the earliest date a booking may start on today (the same rule POST /bookings applies)."""
         context = booking_context()
         with current_runtime().database.reader() as session:
-            answer = availability(session, _venue(session, venue_id), args["date"], context.calendar)
+            venue, bookings = venue_day(session, venue_id, args["date"])
+            if venue is None:
+                raise NotFound(f"没有这个场地 No venue {venue_id}.")
+            answer = availability(session, venue, args["date"], context.calendar, bookings)
         today = to_station_time(utcnow()).date()
         answer["notice_working_days"] = context.policy.notice_working_days
         answer["earliest_bookable_date"] = context.calendar.earliest_bookable_date(today, context.policy.notice_working_days)

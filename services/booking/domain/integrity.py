@@ -5,13 +5,15 @@ cancellation costs 5, a no-show 10; three violations within 90 days suspend
 booking for 30 days; every clean calendar month gives 2 back, up to 100.
 """
 
+import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from services.booking.domain.notices import notify_organization
 from services.booking.models import CreditEvent, Organization
+from shared.db import UTCDateTime
 from shared.errors import Conflict, Refused
 from shared.timefmt import local_text, to_station_time
 
@@ -116,11 +118,26 @@ def recover_monthly_credit(session, now: datetime, policy) -> int:
 
 def credit_summary(session, organization: Organization, now: datetime, policy) -> dict:
     """The score, the suspension in force and the recent violations, as credit_score(),
-    suspended_until() and recent_violations() give them, in one statement (issue 14): each
-    question is a scalar subquery over its own alias of the ledger, so none correlates with another."""
+    suspended_until() and recent_violations() give them, in one statement (issue 14)."""
+    window = {"organization_id": organization.id, "since": now - timedelta(days=policy.violation_window_days)}
+    points, until, violations = session.execute(_credit_statement(), window).one()
+    if until is not None and until.tzinfo is None:  # SQLite's max() skips the column type
+        until = until.replace(tzinfo=now.tzinfo)
+    return {"credit_score": policy.start_score + int(points),
+            "suspended_until": until if until is not None and until > now else None,
+            "recent_violations": int(violations)}
+
+
+@functools.cache
+def _credit_statement():
+    """credit_summary's statement, built once: each question is a scalar subquery over its own alias
+    of the ledger, so none correlates with another. Building it (five aliases) cost more than running
+    it, on every request (issue 14's profile); its parameters are `organization_id` and `since`."""
+    organization_id, since = bindparam("organization_id"), bindparam("since", type_=UTCDateTime)
+
     def ledger():
         event = aliased(CreditEvent)
-        return event, event.organization_id == organization.id
+        return event, event.organization_id == organization_id
 
     lift, mine = ledger()
     last_lift = select(func.coalesce(func.max(lift.id), 0)).where(mine, lift.kind == "suspension_lifted").scalar_subquery()
@@ -133,14 +150,9 @@ def credit_summary(session, organization: Organization, now: datetime, policy) -
     last_suspension = select(func.max(began.at)).where(mine, began.kind == "suspension").scalar_subquery()
     violation, mine = ledger()
     violations = select(func.count(violation.id)).where(
-        mine, violation.kind.in_(VIOLATIONS), violation.at >= now - timedelta(days=policy.violation_window_days),
+        mine, violation.kind.in_(VIOLATIONS), violation.at >= since,
         violation.id > last_lift, or_(last_suspension.is_(None), violation.at >= last_suspension)).scalar_subquery()
-    points, until, violations = session.execute(select(points, until, violations)).one()
-    if until is not None and until.tzinfo is None:  # SQLite's max() skips the column type
-        until = until.replace(tzinfo=now.tzinfo)
-    return {"credit_score": policy.start_score + int(points),
-            "suspended_until": until if until is not None and until > now else None,
-            "recent_violations": int(violations)}
+    return select(points, until, violations)
 
 
 # --- changes staff make by hand (issue 13), each with its reason and who made it ---------------

@@ -1,14 +1,16 @@
 """When a venue can be used: opening hours, the station's own sessions, and
 what is free or busy on a day."""
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
 from services.booking.domain import statuses
 from services.booking.models import Booking, Venue
 from services.booking.seed_data import STATION_HELD
+from shared.db import UTCDateTime
 from shared.errors import Refused
 from shared.timefmt import STATION_TZ, to_station_time
 
@@ -70,17 +72,48 @@ def station_sessions(venue: Venue, day: date, calendar) -> list[Interval]:
 
 
 def holding_bookings(session, venue_id: int, start: datetime, end: datetime):
-    return session.scalars(select(Booking).where(
-        Booking.venue_id == venue_id, Booking.status.in_(statuses.HOLDING),
-        Booking.start < end, Booking.start > start - LONGEST_BOOKING, Booking.end > start,
-    ).order_by(Booking.start)).all()
+    return session.scalars(_holding_statement(), {"venue_id": venue_id, "start": start, "end": end,
+                                                  "earliest": start - LONGEST_BOOKING}).all()
+
+
+@functools.cache
+def _holding_statement():
+    """Built once (issue 14): a venue's bookings that hold [start, end), by start."""
+    start, end = bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
+    return select(Booking).where(
+        Booking.venue_id == bindparam("venue_id"), Booking.status.in_(statuses.HOLDING),
+        Booking.start < end, Booking.start > bindparam("earliest", type_=UTCDateTime), Booking.end > start,
+    ).order_by(Booking.start)
 
 
 def busy_intervals(session, venue: Venue, day: date, calendar) -> list[Interval]:
     day_start = datetime.combine(day, time(0), tzinfo=STATION_TZ)
-    booked = [Interval(b.start, b.end, "booked") for b in holding_bookings(session, venue.id, day_start,
-                                                                          day_start + timedelta(days=1))]
+    return _busy(holding_bookings(session, venue.id, day_start, day_start + timedelta(days=1)), venue, day, calendar)
+
+
+def _busy(bookings, venue: Venue, day: date, calendar) -> list[Interval]:
+    booked = [Interval(b.start, b.end, "booked") for b in bookings]
     return sorted(booked + station_sessions(venue, day, calendar), key=lambda i: i.start)
+
+
+def venue_day(session, venue_id: int, day: date) -> tuple[Venue | None, list]:
+    """A venue and its bookings that hold part of one day (station time), in one statement (issue 14):
+    (None, []) when there is no such venue."""
+    day_start = datetime.combine(day, time(0), tzinfo=STATION_TZ)
+    rows = session.execute(_venue_day_statement(), {"venue_id": venue_id, "start": day_start,
+                                                    "end": day_start + timedelta(days=1),
+                                                    "earliest": day_start - LONGEST_BOOKING}).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [booking for _, booking in rows if booking is not None]
+
+
+@functools.cache
+def _venue_day_statement():
+    start, end = bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
+    holds = and_(Booking.venue_id == Venue.id, Booking.status.in_(statuses.HOLDING), Booking.start < end,
+                 Booking.start > bindparam("earliest", type_=UTCDateTime), Booking.end > start)
+    return select(Venue, Booking).outerjoin(Booking, holds).where(Venue.id == bindparam("venue_id")).order_by(Booking.start)
 
 
 def free_intervals(opening: list[Interval], busy: list[Interval]) -> list[Interval]:
@@ -98,8 +131,9 @@ def free_intervals(opening: list[Interval], busy: list[Interval]) -> list[Interv
     return free
 
 
-def availability(session, venue: Venue, day: date, calendar) -> dict:
-    busy = busy_intervals(session, venue, day, calendar)
+def availability(session, venue: Venue, day: date, calendar, bookings=None) -> dict:
+    """`bookings`: the day's holding bookings when the caller has read them already (venue_day)."""
+    busy = busy_intervals(session, venue, day, calendar) if bookings is None else _busy(bookings, venue, day, calendar)
     return {"venue_id": venue.id, "date": day, "bookable": venue.bookable,
             "free": free_intervals(opening_intervals(venue, day), busy) if venue.bookable else [],
             "busy": busy}

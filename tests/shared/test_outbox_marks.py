@@ -1,0 +1,107 @@
+"""Issue 14's cuts to a write's path, checked for what they must keep.
+
+- The outbox's marks (shared/outbox.py PublishedMarks): a task published right after its commit is
+  marked `published_at` off the request's path, many rows in one UPDATE; an unmarked row is only
+  published again by the relay, which its receiver's inbox drops.
+- A pooled PostgreSQL connection that sat idle is pinged before use (shared/db.py _ping_when_idle),
+  so a connection the server dropped meanwhile is replaced, not handed to a request.
+"""
+
+import time
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import select, text
+
+from shared import db as shared_db
+from shared.outbox import MARKS_UNIT, PublishedMarks, enqueue
+from tests.conftest import auth, make_booking, postgres_admin
+from tests.processes import wait_until
+
+
+def outbox_rows(database):
+    outbox = database.infrastructure.outbox
+    with database.reader() as session:
+        return session.scalars(select(outbox).order_by(outbox.created_at)).all()
+
+
+def test_what_a_request_published_is_marked_published_soon_after(station):
+    client = station.client("booking")
+    for _ in range(3):
+        created = client.post("/bookings", json=make_booking(), headers=auth("org", 1))
+        assert created.status_code == 201, created.get_json()
+    database = station.database("booking")
+    assert len(outbox_rows(database)) >= 6  # per booking: a review for the desk and at least one message
+
+    def all_marked():
+        return all(row.published_at is not None and row.attempts == 0 for row in outbox_rows(database))
+    wait_until(all_marked, 10, 0.05, "every published outbox row to be marked")
+
+
+def marks_statements(service: str) -> int:
+    return int(REGISTRY.get_sample_value("yizhan_sql_statements_total", {"service": service, "unit": MARKS_UNIT}) or 0)
+
+
+def test_a_batch_of_marks_is_one_update(station, backend):
+    database = station.database("booking")
+    with database.transaction() as session:
+        session.info["relay"] = None  # written, not published: these rows are the test's to mark
+        rows = [enqueue(session, "desk.review_booking", review_payload(n)) for n in range(5)]
+    ids = [row.id for row in rows]
+    marks = PublishedMarks(database, database.infrastructure.outbox)
+    marks.LINGER_SECONDS = 60  # its thread waits; the test flushes, in this thread, what add() gathered
+    for row_id in ids:
+        marks.add([row_id])
+    before = marks_statements("booking")
+    assert marks.flush() == 5
+    # One UPDATE (and SQLite's BEGIN IMMEDIATE) for five rows.
+    assert marks_statements("booking") - before == (2 if backend == "sqlite" else 1)
+    marked = {row.id: row.published_at for row in outbox_rows(database)}
+    assert all(marked[row_id] is not None for row_id in ids)
+
+
+def test_an_unmarked_row_is_left_to_the_relay_after_its_grace(station, monkeypatch):
+    """A mark lost with its process: the relay publishes the row again, once it is older than the grace."""
+    from shared import outbox as outbox_module
+
+    database = station.database("booking")
+    relay = station.apps["booking"].extensions["yizhan"].relay
+    with database.transaction() as session:
+        session.info["relay"] = None
+        row = enqueue(session, "desk.review_booking", review_payload(99))
+    assert relay.relay_once() == 0  # younger than the grace: left to the publish after its commit
+    monkeypatch.setattr(outbox_module, "RELAY_GRACE", outbox_module.timedelta(0))
+    assert relay.relay_once() >= 1
+    assert {r.id: r.published_at for r in outbox_rows(database)}[row.id] is not None
+
+
+def review_payload(n: int) -> dict:
+    return {"v": 1, "idempotency_key": f"marks-test:{n}", "booking_id": 100000 + n,
+            "venue": {"id": 1, "code": "V1", "name": "党群会议室"},
+            "organization": {"id": 1, "name": "测试组织", "credit_score": 100, "recent_violations": 0},
+            "start": "2027-06-08T09:00:00+08:00", "end": "2027-06-08T10:00:00+08:00", "title": "测试", "attendees": 5,
+            "contact": {"name": "王", "phone": "13800000000", "email": None}}
+
+
+def backend_pid(database) -> int:
+    with database.reader() as session:
+        return session.scalar(text("SELECT pg_backend_pid()"))
+
+
+@pytest.mark.parametrize("idle_ping", [True, False], ids=["pinged after idling", "not pinged"])
+def test_a_pooled_connection_the_server_dropped_while_idle(station, backend, monkeypatch, idle_ping):
+    """With the ping, the dropped connection is replaced before use; without it (the threshold never
+    reached), the read fails: so the ping, not luck, is what saves the read."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    database = station.database("booking")
+    database.engine.dispose()  # one connection in the pool: the one dropped below
+    pid = backend_pid(database)
+    postgres_admin(f"SELECT pg_terminate_backend({pid})")
+    monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_SECONDS", 0.05 if idle_ping else 3600)
+    time.sleep(0.1)
+    if idle_ping:
+        assert backend_pid(database) != pid
+    else:
+        with pytest.raises(Exception, match="terminat|closed|connection"):
+            backend_pid(database)
