@@ -76,6 +76,13 @@ def _configure_sqlite(engine):
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def after_commit(session, hook) -> None:
+    """Call `hook()` once the transaction of `session` (a `Database.transaction`) has committed,
+    before the session closes; not at all if it rolls back. An exception from a hook propagates
+    to the caller of the transaction and the hooks after it do not run."""
+    session.info.setdefault("after_commit", []).append(hook)
+
+
 def ensure_sqlite_directory(url: str) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

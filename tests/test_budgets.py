@@ -10,7 +10,9 @@ each request adds the limiter's round trips (tests/security/test_rate_limits.py)
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 
+from services.notify.models import Message
 from shared import contracts
 from tests.conftest import auth, make_booking
 from tests.desk.test_reviews import open_case
@@ -22,7 +24,10 @@ BUDGETS = {
     # Its audit entry (shared/audit.py) is one of the inserts: a decision is never without it.
     "POST /reviews/<int:review_id>/decision": {"sqlite": (7, 1), "postgresql": (5, 1)},
     "POST /messages": {"sqlite": (11, 1), "postgresql": (9, 1)},
-    "notify.send_message": {"sqlite": (11, 1), "postgresql": (9, 1)},
+    # The whole path, accepted → sent, in this one task: the accept's transaction (8 / 7), the claim
+    # under the send lock and the `sent` (4 + 4 / 3 + 3); the send lock taken and released, the
+    # circuit asked and told of the success (4 round trips). No deliver_message, no outbox row.
+    "notify.send_message": {"sqlite": (16, 4), "postgresql": (13, 4)},
 }
 
 
@@ -92,3 +97,6 @@ def test_one_send_message_task(station, backend):
     task.apply(args=[message("budget-task-warm", v=1)])
     spent = cost("notify", contracts.SEND_MESSAGE, lambda: task.apply(args=[message("budget-task", v=1)]))
     assert spent == BUDGETS["notify.send_message"][backend]
+    with station.database("notify").reader() as session:
+        sent = session.scalar(select(Message).where(Message.idempotency_key == "budget-task"))
+        assert (sent.status, sent.provider) == ("sent", "log")  # the budget is the whole path, not a part

@@ -1,5 +1,9 @@
 """Hand one message to its providers, in order of preference, with failover.
 
+Two callers: the send_message task sends the message it has just accepted
+(`deliver_accepted`), and the deliver_message task any other (`deliver`: one
+accepted over HTTP, one retried, held or swept up).
+
 Only one worker sends a message at a time: it holds the message's send lock in
 Redis while it sends. A worker killed mid-send leaves the message `sending`
 and its lock expiring; the redelivered task then finds it free and sends it.
@@ -72,11 +76,19 @@ class SendLocks:
 def deliver(database, settings, policy, circuit, locks: SendLocks, message_id: int, now: datetime) -> str:
     """Send once if the message is still to be sent; raise TransientError to be retried."""
     with locks.holding(message_id):
-        return _deliver(database, settings, policy, circuit, message_id, now)
+        return _deliver(database, policy, circuit, providers_for_message(database, settings, message_id),
+                        message_id, now)
 
 
-def _deliver(database, settings, policy, circuit, message_id: int, now: datetime) -> str:
-    providers = providers_for_message(database, settings, message_id)
+def deliver_accepted(database, settings, policy, circuit, locks: SendLocks, message: Message, now: datetime) -> str:
+    """`deliver` for the message the caller has just accepted and still holds (the send_message task):
+    its providers follow from its channel, so it is not read again for them. The claim still reads
+    it under the send lock: only a message still `accepted` is sent."""
+    with locks.holding(message.id):
+        return _deliver(database, policy, circuit, providers_for(settings, message.channel), message.id, now)
+
+
+def _deliver(database, policy, circuit, providers: list, message_id: int, now: datetime) -> str:
     # Ask each circuit once: a half-open circuit grants its one probe to this call.
     allowed = [p for p in providers if circuit.allows(p.name, now)]
     if providers and not allowed:
