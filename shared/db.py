@@ -110,6 +110,13 @@ def _ping_when_idle(engine):
             dbapi_connection.rollback()
 
 
+def after_commit(session, hook) -> None:
+    """Call `hook()` once the transaction of `session` (a `Database.transaction`) has committed,
+    before the session closes; not at all if it rolls back. An exception from a hook propagates
+    to the caller of the transaction and the hooks after it do not run."""
+    session.info.setdefault("after_commit", []).append(hook)
+
+
 def ensure_sqlite_directory(url: str) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,9 @@ each request adds the limiter's round trips (tests/security/test_rate_limits.py)
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 
+from services.notify.models import Message
 from shared import contracts
 from tests.conftest import auth, make_booking
 from tests.desk.test_reviews import open_case
@@ -26,7 +28,10 @@ BUDGETS = {
     # Its audit entry (shared/audit.py) is one of the inserts: a decision is never without it.
     "POST /reviews/<int:review_id>/decision": {"sqlite": (5, 1), "postgresql": (4, 1)},
     "POST /messages": {"sqlite": (9, 1), "postgresql": (8, 1)},
-    "notify.send_message": {"sqlite": (9, 1), "postgresql": (8, 1)},
+    # The whole path, accepted → sent, in this one task: the accept's transaction, the claim under the
+    # send lock and the `sent` (the claimed message is not read again); the send lock taken and
+    # released, the circuit asked and told of the success (4 round trips). No deliver_message, no outbox row.
+    "notify.send_message": {"sqlite": (15, 4), "postgresql": (12, 4)},
 }
 
 
@@ -96,3 +101,6 @@ def test_one_send_message_task(station, backend):
     task.apply(args=[message("budget-task-warm", v=1)])
     spent = cost("notify", contracts.SEND_MESSAGE, lambda: task.apply(args=[message("budget-task", v=1)]))
     assert spent == BUDGETS["notify.send_message"][backend]
+    with station.database("notify").reader() as session:
+        sent = session.scalar(select(Message).where(Message.idempotency_key == "budget-task"))
+        assert (sent.status, sent.provider) == ("sent", "log")  # the budget is the whole path, not a part

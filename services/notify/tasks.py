@@ -1,5 +1,14 @@
-"""Tasks the notify worker consumes: validate (ContractTask), then call domain code."""
+"""Tasks the notify worker consumes: validate (ContractTask), then call domain code.
 
+A message is sent in one task where nothing forces a second (issue 14): `send_message`
+accepts it and, when it is due now, sends it itself right after the accept has committed.
+`deliver_message` sends whatever else is to be sent: a message accepted over HTTP (a request
+does not wait on a provider), one to be tried again later, one released after quiet hours
+or swept up by `requeue_stuck_messages`. A worker that dies between the accept's commit and
+the send leaves the message `accepted`, and that sweep queues it again.
+"""
+
+import logging
 import random
 
 from celery import shared_task
@@ -11,33 +20,83 @@ from shared import contracts
 from shared.backoff import backoff_seconds
 from shared.celery_app import max_task_delay
 from shared.contract_task import ContractTask
-from shared.db import utcnow
+from shared.db import after_commit, utcnow
+from shared.logs import request_id_var
+
+log = logging.getLogger(__name__)
 
 
-@shared_task(name=contracts.SEND_MESSAGE, base=ContractTask)
-def send_message(session, payload):
-    messages.accept_message(session, payload, notify_context().policy)
+@shared_task(name=contracts.SEND_MESSAGE, base=ContractTask, bind=True)
+def send_message(self, session, payload):
+    message, created = messages.accept_message(session, payload, notify_context().policy, queue=False)
+    # Only a message this task created: a repeated idempotency key finds the first message, which
+    # its own task sends; a redelivered task id stops in the inbox before it gets here.
+    if created and messages.due_now(message):
+        after_commit(session, lambda: _send_accepted(self, message))
+
+
+def _send_accepted(task, message) -> None:
+    """Send the message just accepted; what cannot be sent now goes to `deliver_message`, as its
+    own retry would. Never raises: the accept has committed, and the message must not be lost."""
+    runtime, context = task.runtime, notify_context()
+    try:
+        delivery.deliver_accepted(runtime.database, runtime.settings, context.policy, context.circuit,
+                                  context.send_locks, message, utcnow())
+    except TransientError as exc:
+        delay = _next_try(task, message.id, exc, attempts=1)
+        if delay is not None:
+            _hand_over(task, message.id, delay)
+    except Exception:
+        # Redis away for the send lock, the database for the claim, a bug: deliver_message tries again.
+        log.exception("message %s could not be sent by the task that accepted it; queued for delivery", message.id)
+        _hand_over(task, message.id, 0)
+
+
+def _hand_over(task, message_id: int, countdown: float) -> None:
+    """Queue `deliver_message` for the message in `countdown` seconds, published at once as Celery's
+    own retry is; when Redis cannot take it, through the outbox, whose relay publishes it once Redis
+    is back. Should even that fail, the message is still `accepted` and the stuck sweep finds it."""
+    payload = messages.delivery_payload(message_id)
+    try:
+        contracts.check_outgoing(contracts.DELIVER_MESSAGE, payload)
+        # Its parent is this task, and it carries the request id on, as the outbox's rows do.
+        task.app.send_task(contracts.DELIVER_MESSAGE, args=[payload], countdown=countdown, retry=False,
+                           parent_id=task.request.id, headers={"request_id": request_id_var.get()})
+    except Exception:
+        log.warning("could not publish the delivery of message %s; through the outbox instead", message_id)
+        try:
+            with task.runtime.database.transaction() as session:
+                messages.queue_delivery(session, message_id)
+        except Exception:
+            log.exception("message %s left accepted for the stuck sweep", message_id)
+
+
+def _next_try(task, message_id: int, exc: TransientError, attempts: int) -> float | None:
+    """Seconds until delivery is tried again after `exc`, or None: the message had its tries and is failed.
+
+    `attempts` counts the tries when `exc` does not (the send lock was held by another worker)."""
+    policy = notify_context().policy
+    if isinstance(exc, CircuitOpen):
+        # Not an attempt: wait for the first circuit to half-open, however often that takes.
+        return min(exc.wait_seconds + random.uniform(0, 2), max_task_delay(task.app))
+    attempts = getattr(exc, "attempts", attempts)
+    if attempts > policy.max_retries:
+        delivery.give_up(task.runtime.database, message_id, str(exc))
+        return None
+    return backoff_seconds(attempts - 1, max_task_delay(task.app), policy.retry_base_seconds)
 
 
 @shared_task(name=contracts.DELIVER_MESSAGE, base=ContractTask, transactional=False, bind=True,
              max_retries=None)  # bounded by the message's attempts (NOTIFY_MAX_RETRIES), not by Celery
 def deliver_message(self, payload):
     runtime, context = self.runtime, notify_context()
-    policy = context.policy
     try:
-        delivery.deliver(runtime.database, runtime.settings, policy, context.circuit, context.send_locks,
+        delivery.deliver(runtime.database, runtime.settings, context.policy, context.circuit, context.send_locks,
                          payload["message_id"], utcnow())
-    except CircuitOpen as exc:
-        # Not an attempt: wait for the first circuit to half-open, however often that takes.
-        delay = min(exc.wait_seconds + random.uniform(0, 2), max_task_delay(self.app))
-        raise self.retry(countdown=delay, exc=exc) from None
     except TransientError as exc:
-        attempts = getattr(exc, "attempts", self.request.retries + 1)
-        if attempts > policy.max_retries:
-            delivery.give_up(runtime.database, payload["message_id"], str(exc))
-            return
-        delay = backoff_seconds(attempts - 1, max_task_delay(self.app), policy.retry_base_seconds)
-        raise self.retry(countdown=delay, exc=exc) from None
+        delay = _next_try(self, payload["message_id"], exc, attempts=self.request.retries + 1)
+        if delay is not None:
+            raise self.retry(countdown=delay, exc=exc) from None
 
 
 @shared_task(name=contracts.REQUEUE_STUCK_MESSAGES, base=ContractTask)

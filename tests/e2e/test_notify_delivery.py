@@ -106,6 +106,45 @@ def test_a_provider_failing_for_a_while_is_retried_and_then_succeeds(notify_stat
     print(f"injected: SMTP refusing with 421; counted: {retries} retried attempt(s), 1 e-mail received")
 
 
+def post_send_message(station, recipient: str) -> tuple[str, int]:
+    """A notify.send_message task straight onto Redis, as booking and the desk send it: its task id
+    and, once the worker has accepted it, the message's id."""
+    client = redis.Redis.from_url(station.env["REDIS_URL"])
+    task_id = post_task(client, contracts.SEND_MESSAGE, {
+        "v": 1, "idempotency_key": f"e2e-task-{uuid.uuid4()}", "channel": "email", "recipient": recipient,
+        "template": "booking_approved", "params": PARAMS})
+    client.close()
+    found = wait_until(lambda: station.http("notify", "GET", f"/messages?recipient={recipient}").json()["items"],
+                       30, 0.2, f"the message to {recipient} accepted")
+    return task_id, found[0]["id"]
+
+
+def test_the_task_that_accepts_a_message_sends_it(notify_station):
+    """Issue 14: one task from accepted to sent, no deliver_message between them."""
+    task_id, message_id = post_send_message(notify_station, "one-task@example.org")
+    sent = wait_status(notify_station, message_id, "sent")
+    assert [h["status"] for h in sent["history"]] == ["accepted", "sending", "sent"]
+    handed = [json.loads(line) for line in notify_station.processes["notify-worker"].log_text().splitlines()
+              if "handed to smtp" in line and f"message {message_id} " in line]
+    assert [(line["task_name"], line["task_id"]) for line in handed] == [(contracts.SEND_MESSAGE, task_id)]
+    assert len(mails_to(notify_station, "one-task@example.org")) == 1
+
+
+def test_a_task_accepted_while_smtp_refuses_is_retried_and_sent_once(notify_station):
+    notify_station.smtp.refusing = True
+    try:
+        _, message_id = post_send_message(notify_station, "task-retry@example.org")
+        wait_until(lambda: any("retrying" in (h["detail"] or "") for h in status_of(notify_station, message_id)["history"]),
+                   30, 0.2, "a failed attempt")
+    finally:
+        notify_station.smtp.refusing = False
+    sent = wait_status(notify_station, message_id, "sent", timeout=60)
+    retries = sum("retrying" in (h["detail"] or "") for h in sent["history"])
+    assert len(mails_to(notify_station, "task-retry@example.org")) == 1
+    print(f"injected: SMTP refusing with 421 when send_message tried; counted: {retries} retried attempt(s), "
+          "1 e-mail received")
+
+
 def test_emails_whose_subject_holds_a_line_break_never_hold_up_the_others(notify_station):
     """Issue 11 §3: such a title made building the Subject raise, which counted against SMTP's
     circuit, so five of them opened it and every e-mail of the station waited out the cooldown."""

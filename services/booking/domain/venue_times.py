@@ -72,15 +72,17 @@ def station_sessions(venue: Venue, day: date, calendar) -> list[Interval]:
 
 
 def holding_bookings(session, venue_id: int, start: datetime, end: datetime):
-    return session.scalars(_holding_statement(), {"venue_id": venue_id, "start": start, "end": end,
+    """The id, start and end of a venue's bookings that hold part of [start, end), by start: rows,
+    not whole bookings, which would bring their venue and organisation along (lazy="joined")."""
+    return session.execute(_holding_statement(), {"venue_id": venue_id, "start": start, "end": end,
                                                   "earliest": start - LONGEST_BOOKING}).all()
 
 
 @functools.cache
 def _holding_statement():
-    """Built once (issue 14): a venue's bookings that hold [start, end), by start."""
+    """Built once (issue 14)."""
     start, end = bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
-    return select(Booking).where(
+    return select(Booking.id, Booking.start, Booking.end).where(
         Booking.venue_id == bindparam("venue_id"), Booking.status.in_(statuses.HOLDING),
         Booking.start < end, Booking.start > bindparam("earliest", type_=UTCDateTime), Booking.end > start,
     ).order_by(Booking.start)
@@ -97,15 +99,15 @@ def _busy(bookings, venue: Venue, day: date, calendar) -> list[Interval]:
 
 
 def venue_day(session, venue_id: int, day: date) -> tuple[Venue | None, list]:
-    """A venue and its bookings that hold part of one day (station time), in one statement (issue 14):
-    (None, []) when there is no such venue."""
+    """A venue and the start and end of its bookings that hold part of one day (station time), in one
+    statement (issue 14): (None, []) when there is no such venue."""
     day_start = datetime.combine(day, time(0), tzinfo=STATION_TZ)
     rows = session.execute(_venue_day_statement(), {"venue_id": venue_id, "start": day_start,
                                                     "end": day_start + timedelta(days=1),
                                                     "earliest": day_start - LONGEST_BOOKING}).all()
     if not rows:
         return None, []
-    return rows[0][0], [booking for _, booking in rows if booking is not None]
+    return rows[0][0], [booking for booking in rows if booking.start is not None]
 
 
 @functools.cache
@@ -113,7 +115,8 @@ def _venue_day_statement():
     start, end = bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
     holds = and_(Booking.venue_id == Venue.id, Booking.status.in_(statuses.HOLDING), Booking.start < end,
                  Booking.start > bindparam("earliest", type_=UTCDateTime), Booking.end > start)
-    return select(Venue, Booking).outerjoin(Booking, holds).where(Venue.id == bindparam("venue_id")).order_by(Booking.start)
+    return (select(Venue, Booking.start, Booking.end).outerjoin(Booking, holds)
+            .where(Venue.id == bindparam("venue_id")).order_by(Booking.start))
 
 
 def free_intervals(opening: list[Interval], busy: list[Interval]) -> list[Interval]:

@@ -1,5 +1,9 @@
 """Hand one message to its providers, in order of preference, with failover.
 
+Two callers: the send_message task sends the message it has just accepted
+(`deliver_accepted`), and the deliver_message task any other (`deliver`: one
+accepted over HTTP, one retried, held or swept up).
+
 Only one worker sends a message at a time: it holds the message's send lock in
 Redis while it sends. A worker killed mid-send leaves the message `sending`
 and its lock expiring; the redelivered task then finds it free and sends it.
@@ -72,11 +76,19 @@ class SendLocks:
 def deliver(database, settings, policy, circuit, locks: SendLocks, message_id: int, now: datetime) -> str:
     """Send once if the message is still to be sent; raise TransientError to be retried."""
     with locks.holding(message_id):
-        return _deliver(database, settings, policy, circuit, message_id, now)
+        return _deliver(database, policy, circuit, providers_for_message(database, settings, message_id),
+                        message_id, now)
 
 
-def _deliver(database, settings, policy, circuit, message_id: int, now: datetime) -> str:
-    providers = providers_for_message(database, settings, message_id)
+def deliver_accepted(database, settings, policy, circuit, locks: SendLocks, message: Message, now: datetime) -> str:
+    """`deliver` for the message the caller has just accepted and still holds (the send_message task):
+    its providers follow from its channel, so it is not read again for them. The claim still reads
+    it under the send lock: only a message still `accepted` is sent."""
+    with locks.holding(message.id):
+        return _deliver(database, policy, circuit, providers_for(settings, message.channel), message.id, now)
+
+
+def _deliver(database, policy, circuit, providers: list, message_id: int, now: datetime) -> str:
     # Ask each circuit once: a half-open circuit grants its one probe to this call.
     allowed = [p for p in providers if circuit.allows(p.name, now)]
     if providers and not allowed:
@@ -95,7 +107,7 @@ def _deliver(database, settings, policy, circuit, message_id: int, now: datetime
             reference = provider.send(message)
         except UnsendableMessage as exc:
             # This message's own fault, found before the provider was asked: it fails alone.
-            return _finish(database, message_id, FAILED, f"{provider.name}: {exc}")
+            return _finish(database, message, FAILED, f"{provider.name}: {exc}")
         except RecipientLimited as exc:
             errors.append(f"{provider.name}: {exc}")  # this number, for now: retried, the circuit untouched
             continue
@@ -105,7 +117,7 @@ def _deliver(database, settings, policy, circuit, message_id: int, now: datetime
             continue
         except PermanentError as exc:
             circuit.succeeded(provider.name)  # the provider answered; the message is the problem
-            return _finish(database, message_id, FAILED, f"{provider.name}: {exc}")
+            return _finish(database, message, FAILED, f"{provider.name}: {exc}")
         except Exception as exc:
             # A provider's bug or a surprise: retried like a transient failure, so the message is not
             # lost, but not counted against the provider's circuit, so one odd message cannot open it.
@@ -114,10 +126,10 @@ def _deliver(database, settings, policy, circuit, message_id: int, now: datetime
             continue
         circuit.succeeded(provider.name)
         log.info("message %s to %s handed to %s", message_id, masked(message.recipient), provider.name)
-        return _finish(database, message_id, SENT, f"handed to {provider.name}", provider.name, reference)
+        return _finish(database, message, SENT, f"handed to {provider.name}", provider.name, reference)
     error = "; ".join(errors) or "no provider configured"
     with database.transaction() as session:
-        record_status(session, session.get(Message, message_id), ACCEPTED, f"retrying: {error}"[:500])
+        record_status(session, _claimed(session, message), ACCEPTED, f"retrying: {error}"[:500])
     failure = TransientError(error)
     failure.attempts = message.attempts
     raise failure
@@ -129,9 +141,15 @@ def providers_for_message(database, settings, message_id: int) -> list:
         return providers_for(settings, message.channel) if message is not None else []
 
 
-def _finish(database, message_id, status, detail, provider=None, reference=None) -> str:
+def _claimed(session, message: Message) -> Message:
+    """The message this worker claimed, in a new transaction, without reading it again: it is `sending`
+    under our send lock, so nobody else writes it; the UPDATE that follows takes its row lock."""
+    return session.merge(message, load=False)
+
+
+def _finish(database, message: Message, status, detail, provider=None, reference=None) -> str:
     with database.transaction() as session:
-        message = session.get(Message, message_id, with_for_update=True)
+        message = _claimed(session, message)
         if provider:
             message.provider, message.provider_reference = provider, reference
         record_status(session, message, status, detail[:500])

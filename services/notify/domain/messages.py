@@ -11,6 +11,12 @@ not stop it, and it is counted under its own daily cap, apart from the notices'
 kept in one normal form (E.164; an address with its domain lower-cased), so
 every cap and opt-out sees each spelling as one.
 An idempotency key belongs to its poster (`idempotency_scope`).
+
+A message due now is sent by the `notify.send_message` task that accepted it, right after
+that task's commit (tasks.py); one accepted over HTTP (`POST /messages`, which must not wait on
+a provider) is queued for `notify.deliver_message` through the outbox instead. Held messages
+go out with `release_held`; anything left `accepted` or `sending` is queued again by
+`requeue_stuck`, whichever path lost it.
 """
 
 from datetime import datetime, time, timedelta
@@ -44,8 +50,11 @@ def normal_recipient(channel: str, recipient: str) -> str:
 
 
 def accept_message(session, data: dict, policy, now: datetime | None = None,
-                   scope: str = TASK_SCOPE) -> tuple[Message, bool]:
-    """(message, created): the first message for this key from this scope, rendered, checked, and queued or held."""
+                   scope: str = TASK_SCOPE, queue: bool = True) -> tuple[Message, bool]:
+    """(message, created): the first message for this key from this scope, rendered, checked, and queued or held.
+
+    `queue=False`: a message due now is not queued for `notify.deliver_message`, because the
+    caller sends it itself once this transaction has committed (the send_message task)."""
     now = now or utcnow()
     existing = session.scalar(select(Message).where(Message.idempotency_scope == scope,
                                                     Message.idempotency_key == data["idempotency_key"]))
@@ -74,9 +83,14 @@ def accept_message(session, data: dict, policy, now: datetime | None = None,
     reason = _suppression(session, message, policy, now)
     if reason:
         record_status(session, message, SUPPRESSED, reason, at=now)
-    elif message.send_after is None:
-        queue_delivery(session, message)
+    elif queue and due_now(message):
+        queue_delivery(session, message.id)
     return message, True
+
+
+def due_now(message: Message) -> bool:
+    """Accepted and neither suppressed nor held for quiet hours: to be sent at once."""
+    return message.status == ACCEPTED and message.send_after is None
 
 
 def _suppression(session, message: Message, policy, now: datetime) -> str | None:
@@ -131,8 +145,13 @@ def end_of_quiet_hours(moment: datetime, policy) -> datetime:
     return end if end > local else end + timedelta(days=1)
 
 
-def queue_delivery(session, message: Message) -> None:
-    enqueue(session, contracts.DELIVER_MESSAGE, {"v": contracts.CONTRACT_VERSION, "message_id": message.id})
+def delivery_payload(message_id: int) -> dict:
+    return {"v": contracts.CONTRACT_VERSION, "message_id": message_id}
+
+
+def queue_delivery(session, message_id: int) -> None:
+    """`notify.deliver_message` for this message, through the outbox: published once this transaction commits."""
+    enqueue(session, contracts.DELIVER_MESSAGE, delivery_payload(message_id))
 
 
 def record_status(session, message: Message, status: str, detail: str | None = None, at=None) -> None:
@@ -150,7 +169,7 @@ def release_held(session, now: datetime) -> int:
         Message.updated_at < Message.send_after)).all()  # not yet released: untouched since it was held
     for message in held:
         message.updated_at = now
-        queue_delivery(session, message)
+        queue_delivery(session, message.id)
     return len(held)
 
 
@@ -167,7 +186,7 @@ def requeue_stuck(session, policy, now=None) -> int:
         Message.status.in_((ACCEPTED, SENDING)), due, Message.updated_at < since)).all()
     for message in stuck:
         message.updated_at = now
-        queue_delivery(session, message)
+        queue_delivery(session, message.id)
     return len(stuck)
 
 
