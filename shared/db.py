@@ -117,6 +117,12 @@ def after_commit(session, hook) -> None:
     session.info.setdefault("after_commit", []).append(hook)
 
 
+def before_commit(session, hook) -> None:
+    """Call `hook()` at the end of the transaction of `session` (a `Database.transaction`), inside it,
+    just before the commit: what it writes commits with the rest (the outbox's rows, shared.outbox)."""
+    session.info.setdefault("before_commit", []).append(hook)
+
+
 def ensure_sqlite_directory(url: str) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -172,6 +178,8 @@ class Database:
         try:
             with guard, session.begin():
                 yield session
+                for hook in session.info.pop("before_commit", []):
+                    hook()
             for hook in session.info.pop("after_commit", []):
                 hook()
         finally:

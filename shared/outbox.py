@@ -12,12 +12,13 @@ import logging
 import os
 import threading
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from shared.contracts import check_outgoing
-from shared.db import new_id, utcnow
+from shared.db import after_commit, before_commit, new_id, utcnow
 from shared.logs import request_id_var
 from shared.work_counts import counting
 
@@ -28,26 +29,52 @@ RELAY_GRACE = timedelta(seconds=2)
 RELAY_BATCH = 200
 # After Redis loses its data, tasks published within this window are published again.
 REPLAY_WINDOW = timedelta(hours=24)
+# A row whose task Redis forgot (replay_if_redis_forgot): published again by the relay, never marked by
+# a PublishedMarks that published it to the Redis that forgot it.
+REPLAYED = "Redis lost its data: to be published again"
 # The unit PublishedMarks counts its work under (shared/work_counts.py): a share of every request that publishes.
 MARKS_UNIT = "outbox marks"
 
 
-def enqueue(session, task_name: str, payload: dict):
-    """Add a task to the outbox inside the caller's transaction."""
+@dataclass
+class PendingTask:
+    """An outbox row as enqueue() wrote it: what publish_committed() needs, with no read back."""
+
+    id: str
+    task_name: str
+    payload: dict
+    headers: dict
+    created_at: datetime
+    attempts: int = 0
+    last_error: str | None = None
+
+    def values(self) -> dict:
+        return {"id": self.id, "task_name": self.task_name, "payload": self.payload, "headers": self.headers,
+                "created_at": self.created_at, "attempts": 0}
+
+
+def enqueue(session, task_name: str, payload: dict) -> PendingTask:
+    """Add a task to the outbox inside the caller's transaction.
+
+    The rows of one transaction go to the database as one INSERT just before it commits (a Core
+    executemany, not one ORM object each: issue 14), and are published right after it."""
     check_outgoing(task_name, payload)
-    infrastructure = session.info["infrastructure"]
-    # The id is made here, not at a flush: rows added together go to the database as one
-    # batched INSERT when the transaction flushes (issue 14), not one statement each.
-    row = infrastructure.outbox(id=new_id(), task_name=task_name, payload=payload,
-                                headers={"request_id": request_id_var.get()}, created_at=utcnow())
-    session.add(row)
-    relay = session.info.get("relay")
-    if relay is not None:
-        pending = session.info.setdefault("outbox_rows", [])
-        if not pending:
-            session.info.setdefault("after_commit", []).append(lambda: relay.publish_committed(pending))
-        pending.append(row)
+    row = PendingTask(id=new_id(), task_name=task_name, payload=payload,
+                      headers={"request_id": request_id_var.get()}, created_at=utcnow())
+    pending = session.info.get("outbox_rows")
+    if pending is None:
+        pending = session.info["outbox_rows"] = []
+        before_commit(session, lambda: _write(session, pending))
+        relay = session.info.get("relay")
+        if relay is not None:
+            after_commit(session, lambda: relay.publish_committed(pending))
+    pending.append(row)
     return row
+
+
+def _write(session, rows: list[PendingTask]) -> None:
+    table = session.info["infrastructure"].outbox.__table__
+    session.connection().execute(table.insert(), [row.values() for row in rows])
 
 
 class OutboxRelay:
@@ -147,9 +174,13 @@ class OutboxRelay:
             return 0  # Redis is away; the publishing below says so
         since = utcnow() - self.replay_window
         with self.database.transaction() as session:
-            rows = session.scalars(select(self.outbox).where(self.outbox.published_at > since)).all()
+            # Rows published but not yet marked (PublishedMarks) are taken too: their task went to the
+            # Redis that forgot it, and REPLAYED keeps their late mark from hiding them from the relay.
+            rows = session.scalars(select(self.outbox).where(
+                (self.outbox.published_at > since)
+                | (self.outbox.published_at.is_(None) & (self.outbox.created_at > since)))).all()
             for row in rows:
-                row.published_at = None
+                row.published_at, row.last_error = None, REPLAYED
         if rows:
             log.warning("outbox: Redis lost its data; publishing %d task(s) from the last %s again",
                         len(rows), self.replay_window)
@@ -187,7 +218,8 @@ class PublishedMarks:
     in one UPDATE per batch (issue 14): a request no longer pays a second transaction for its mark.
 
     A mark is only bookkeeping for the relay: lost (the process dies first) or late, the relay
-    publishes the row again after RELAY_GRACE and the receiver's inbox drops the repeat. The thread
+    publishes the row again after RELAY_GRACE and the receiver's inbox drops the repeat. A mark never
+    lands on a row the relay has taken back because Redis forgot its task (REPLAYED). The thread
     starts at the first mark in each process, so a forked child (a Celery pool process, a gunicorn
     worker) runs its own; flush() marks what is waiting now, and runs at exit."""
 
@@ -241,7 +273,8 @@ class PublishedMarks:
         for at in range(0, len(ids), self.BATCH):
             with self.database.transaction() as session:
                 session.execute(update(self.outbox).where(self.outbox.id.in_(ids[at:at + self.BATCH]),
-                                                          self.outbox.published_at.is_(None))
+                                                          self.outbox.published_at.is_(None),
+                                                          self.outbox.last_error.is_(None))
                                 .values(published_at=utcnow()).execution_options(synchronize_session=False))
 
     @property

@@ -75,6 +75,30 @@ def test_an_unmarked_row_is_left_to_the_relay_after_its_grace(station, monkeypat
     assert {r.id: r.published_at for r in outbox_rows(database)}[row.id] is not None
 
 
+def test_a_mark_that_arrives_after_redis_forgot_the_task_does_not_hide_it_from_the_relay(station, monkeypatch):
+    """The race the batched marks widen: a task is published, Redis restarts empty before the mark
+    lands, the relay takes back what Redis forgot, and then the mark arrives. The row must stay
+    unpublished, for the relay to publish it again; marked, its task would be lost."""
+    from shared import outbox as outbox_module
+
+    database = station.database("booking")
+    relay = station.apps["booking"].extensions["yizhan"].relay
+    with database.transaction() as session:
+        session.info["relay"] = None
+        row = enqueue(session, "desk.review_booking", review_payload(7))  # published; its mark pending
+    marks = PublishedMarks(database, database.infrastructure.outbox)
+    marks.LINGER_SECONDS = 60
+    marks.add([row.id])
+    relay._marker_client().delete(relay.marker_key)  # as after Redis restarted empty
+    assert relay.replay_if_redis_forgot() >= 1
+    marks.flush()  # the late mark
+    replayed = {r.id: r for r in outbox_rows(database)}[row.id]
+    assert replayed.published_at is None and replayed.last_error == outbox_module.REPLAYED
+    monkeypatch.setattr(outbox_module, "RELAY_GRACE", outbox_module.timedelta(0))
+    assert relay.relay_once() >= 1
+    assert {r.id: r.published_at for r in outbox_rows(database)}[row.id] is not None
+
+
 def review_payload(n: int) -> dict:
     return {"v": 1, "idempotency_key": f"marks-test:{n}", "booking_id": 100000 + n,
             "venue": {"id": 1, "code": "V1", "name": "党群会议室"},
