@@ -53,12 +53,18 @@ def publish(table: str, heading: str, output: Path | None) -> None:
             out.write(f"\n## {heading}\n\n" + table)
 
 
+# Outdoor venues open 06:00–22:00 every day (services/booking/seed_data.py): the culture square and three courts.
+BENCH_VENUES = (11, 8, 9, 10)
+
+
 def booking_request(n: int, title: str) -> dict:
-    """The body of the n-th benchmark booking: a different free hour of the culture square (venue 11,
-    open 06:00–21:00 every day) for each n, a month ahead, so the notice rule never refuses it."""
-    day = date.today() + timedelta(days=30 + n // 15)
-    hour = 6 + n % 15
-    return {"venue_id": 11, "organization_id": 1 + n % 4, "title": title, "attendees": 10,
+    """The body of the n-th benchmark booking: a different free hour for each n, on one of four outdoor
+    venues in turn, from a month ahead (so the notice rule never refuses it) to the 180-day horizon:
+    9,000 requests before one is refused."""
+    venue, slot = BENCH_VENUES[n % len(BENCH_VENUES)], n // len(BENCH_VENUES)
+    day = date.today() + timedelta(days=30 + slot // 15)
+    hour = 6 + slot % 15
+    return {"venue_id": venue, "organization_id": 1 + n % 4, "title": title, "attendees": 10,
             "start": f"{day}T{hour:02d}:00:00+08:00", "end": f"{day}T{hour + 1:02d}:00:00+08:00",
             "contact": {"name": "测试", "phone": "13800000000"}}
 

@@ -1,11 +1,13 @@
 """Bearer tokens and the roles of SPEC §5."""
 
 import subprocess
+import time
 
 import jwt
 import pytest
 
-from shared.auth import issue_token
+from shared.auth import decode_token, issue_token
+from shared.errors import Unauthorized
 from tests.conftest import TEST_SECRET, auth, make_booking
 from tests.processes import BIN
 
@@ -151,3 +153,24 @@ def test_the_token_command_accepts_a_ttl_of_one_year(station):
     result = token_command(station, "--role", "staff", "--ttl", str(365 * 24 * 3600))
     claims = jwt.decode(result.stdout.strip(), TEST_SECRET, algorithms=["HS256"])
     assert claims["exp"] - claims["iat"] == 365 * 24 * 3600
+
+
+def test_a_token_verified_once_is_still_refused_once_it_expires(monkeypatch):
+    """decode_token remembers a verified signature (issue 14), never a verdict on time."""
+    import shared.auth as auth_module
+
+    token = issue_token("s" * 32, "staff", "clerk", ttl_seconds=60)
+    assert decode_token("s" * 32, token).sub == "clerk"  # verified, and remembered
+    later = time.time() + 61
+    monkeypatch.setattr(auth_module.time, "time", lambda: later)
+    with pytest.raises(Unauthorized) as refused:
+        decode_token("s" * 32, token)
+    assert refused.value.code == "token_expired"
+
+
+def test_a_remembered_token_is_not_taken_under_another_secret():
+    token = issue_token("s" * 32, "staff", "clerk")
+    assert decode_token("s" * 32, token).role == "staff"
+    for _ in range(2):  # refused each time: a refusal is never remembered as anything
+        with pytest.raises(Unauthorized):
+            decode_token("t" * 32, token)
