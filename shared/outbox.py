@@ -120,44 +120,53 @@ class OutboxRelay:
             published += 1
         return published
 
+    def _send(self, row, producer) -> None:
+        # argsrepr: what the worker logs for the task; the payload's own repr would cost a saferepr()
+        # per publish and put phone numbers and addresses in the logs.
+        self.celery_app.send_task(row.task_name, args=[row.payload], task_id=row.id, headers=row.headers or {},
+                                  retry=False, producer=producer, argsrepr=f"({row.task_name} payload)",
+                                  kwargsrepr="{}")
+
     def _publish(self, row) -> bool:
         try:
-            # argsrepr: what the worker logs for the task; the payload's own repr would cost a saferepr()
-            # per publish and put phone numbers and addresses in the logs.
-            self.celery_app.send_task(row.task_name, args=[row.payload], task_id=row.id,
-                                      headers=row.headers or {}, retry=False, producer=self._producer(),
-                                      argsrepr=f"({row.task_name} payload)", kwargsrepr="{}")
+            self._send(row, self._producer())
             return True
         except Exception as exc:  # kombu raises many kinds; all mean "try later"
-            self._drop_connection()
-            row.attempts += 1
-            row.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            log.warning("outbox: could not publish %s (%s); will retry", row.task_name, row.last_error)
+            self._note_failure(row, exc)
             return False
+
+    def _note_failure(self, row, exc) -> None:
+        self._drop_connection()
+        row.attempts += 1
+        row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        log.warning("outbox: could not publish %s (%s); will retry", row.task_name, row.last_error)
 
     def publish_committed(self, rows) -> int:
         """The fast path, right after a commit, from the rows as the transaction wrote them (no read
-        back). What went out is marked `published_at` by this process's PublishedMarks, batched with
-        other requests' rows, off the request's path; a failure is recorded at once. Whatever is left
-        unmarked waits for the relay, which leaves rows younger than RELAY_GRACE alone: should it meet
-        one anyway (a mark lost with its process, or late), the task goes out twice under one id and
-        its receiver's inbox drops the second."""
-        published = []
-        failed = None
-        for row in rows:
-            if not self._publish(row):
-                failed = row
-                break
-            published.append(row.id)
-        self.marks.add(published)
-        if failed is not None:
+        back), all in one round trip to Redis (kombu's Producer.batch: one pipeline of LPUSHes). What
+        went out is marked `published_at` by this process's PublishedMarks, batched with other
+        requests' rows, off the request's path. A failed batch leaves delivery uncertain, so none of
+        its rows counts as published and the first records the failure. Whatever is left unmarked
+        waits for the relay, which leaves rows younger than RELAY_GRACE alone: should it meet one
+        anyway (a mark lost with its process, or late), or publish one that did go out, the task goes
+        out twice under one id and its receiver's inbox drops the second."""
+        try:
+            producer = self._producer()
+            with producer.batch():
+                for row in rows:
+                    self._send(row, producer)
+        except Exception as exc:  # kombu raises many kinds; all mean "try later"
+            failed = rows[0]
+            self._note_failure(failed, exc)
             try:
                 with self.database.transaction() as session:
                     session.execute(update(self.outbox).where(self.outbox.id == failed.id)
                                     .values(attempts=self.outbox.attempts + 1, last_error=failed.last_error))
             except Exception:
                 log.exception("outbox: recording a failed publish failed; the relay will publish it")
-        return len(published)
+            return 0
+        self.marks.add([row.id for row in rows])
+        return len(rows)
 
     def replay_if_redis_forgot(self) -> int:
         """If Redis lost its data (a restart without persistence, a new server), the tasks it

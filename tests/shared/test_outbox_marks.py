@@ -129,3 +129,25 @@ def test_a_pooled_connection_the_server_dropped_while_idle(station, backend, mon
     else:
         with pytest.raises(Exception, match="terminat|closed|connection"):
             backend_pid(database)
+
+
+def test_a_batch_that_fails_counts_none_of_its_rows_as_published(station, monkeypatch):
+    """The publish after a commit sends a transaction's tasks in one pipeline; if it fails, delivery is
+    uncertain, so nothing is marked: the relay publishes every row (receivers drop what they had)."""
+    database = station.database("booking")
+    relay = station.apps["booking"].extensions["yizhan"].relay
+    with database.transaction() as session:
+        session.info["relay"] = None
+        rows = [enqueue(session, "desk.review_booking", review_payload(200 + n)) for n in range(3)]
+    sent = []
+
+    def send_then_fail(row, producer):
+        if len(sent) == 2:
+            raise ConnectionError("Redis went away")
+        sent.append(row.id)
+    monkeypatch.setattr(relay, "_send", send_then_fail)
+    assert relay.publish_committed(rows) == 0
+    time.sleep(3 * PublishedMarks.LINGER_SECONDS)  # what a mark would have needed to land
+    stored = {row.id: row for row in outbox_rows(database)}
+    assert [stored[row.id].published_at for row in rows] == [None, None, None]
+    assert stored[rows[0].id].attempts == 1 and "Redis went away" in stored[rows[0].id].last_error
