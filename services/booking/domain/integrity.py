@@ -119,20 +119,32 @@ def recover_monthly_credit(session, now: datetime, policy) -> int:
 def credit_summary(session, organization: Organization, now: datetime, policy) -> dict:
     """The score, the suspension in force and the recent violations, as credit_score(),
     suspended_until() and recent_violations() give them, in one statement (issue 14)."""
-    window = {"organization_id": organization.id, "since": now - timedelta(days=policy.violation_window_days)}
-    points, until, violations = session.execute(_credit_statement(), window).one()
+    row = session.execute(select(*credit_columns()), credit_parameters(organization.id, now, policy)).one()
+    return summary_of(row, now, policy)
+
+
+def credit_parameters(organization_id: int, now: datetime, policy) -> dict:
+    """The parameters credit_columns() read: the organisation and the start of the violation window."""
+    return {"organization_id": organization_id, "since": now - timedelta(days=policy.violation_window_days)}
+
+
+def summary_of(row, now: datetime, policy) -> dict:
+    """credit_summary's answer from a row holding credit_columns() (`points`, `until`, `violations`)."""
+    until = row.until
     if until is not None and until.tzinfo is None:  # SQLite's max() skips the column type
         until = until.replace(tzinfo=now.tzinfo)
-    return {"credit_score": policy.start_score + int(points),
+    return {"credit_score": policy.start_score + int(row.points),
             "suspended_until": until if until is not None and until > now else None,
-            "recent_violations": int(violations)}
+            "recent_violations": int(row.violations)}
 
 
 @functools.cache
-def _credit_statement():
-    """credit_summary's statement, built once: each question is a scalar subquery over its own alias
-    of the ledger, so none correlates with another. Building it (five aliases) cost more than running
-    it, on every request (issue 14's profile); its parameters are `organization_id` and `since`."""
+def credit_columns() -> tuple:
+    """The three answers as scalar subqueries, built once: each over its own alias of the ledger, so
+    none correlates with another; a statement that selects them may select other things beside them
+    (requests.py reads them with the venue and the organisation). Building them (five aliases) cost
+    more than running them, on every request (issue 14's profile). Their parameters are
+    `organization_id` and `since` (credit_parameters)."""
     organization_id, since = bindparam("organization_id"), bindparam("since", type_=UTCDateTime)
 
     def ledger():
@@ -152,7 +164,7 @@ def _credit_statement():
     violations = select(func.count(violation.id)).where(
         mine, violation.kind.in_(VIOLATIONS), violation.at >= since,
         violation.id > last_lift, or_(last_suspension.is_(None), violation.at >= last_suspension)).scalar_subquery()
-    return select(points, until, violations)
+    return points.label("points"), until.label("until"), violations.label("violations")
 
 
 # --- changes staff make by hand (issue 13), each with its reason and who made it ---------------

@@ -58,9 +58,10 @@ def request_booking(session, data: dict, actor: str, owner: str, policy, calenda
         if existing is not None:
             return RequestResult(series_bookings(session, existing))
     data = {**data, **_in_station_time(data)}
-    venue, organization = _venue_and_organization(session, data["venue_id"], data["organization_id"])
-    # Read once: a request changes no credit, so the summary serves the review payload below too.
-    credit = integrity.credit_summary(session, organization, now, policy)
+    # The credit is read once, with the venue and the organisation: a request changes no credit, so the
+    # summary serves the review payload below too.
+    venue, organization, credit = _venue_organization_and_credit(session, data["venue_id"], data["organization_id"],
+                                                                 now, policy)
     integrity.refuse_if_suspended(session, organization, now, credit)
     # Before expanding a series: a start in year 9999 is refused here, not overflowed into year 10000.
     _check_horizon(data["start"], "start", policy, now)
@@ -98,12 +99,13 @@ def _in_station_time(data: dict) -> dict:
     return moments
 
 
-def _venue_and_organization(session, venue_id: int, organization_id: int) -> tuple[Venue, Organization]:
-    """Both in one statement; which one is missing is asked only when one is."""
+def _venue_organization_and_credit(session, venue_id: int, organization_id: int, now, policy):
+    """The venue, the organisation and its credit summary in one statement; which one is missing is
+    asked only when one is."""
     row = session.execute(_statements().venue_and_organization,
-                          {"venue_id": venue_id, "organization_id": organization_id}).first()
-    venue, organization = row if row is not None else (session.get(Venue, venue_id),
-                                                        session.get(Organization, organization_id))
+                          {"venue_id": venue_id, **integrity.credit_parameters(organization_id, now, policy)}).first()
+    venue, organization = row[:2] if row is not None else (session.get(Venue, venue_id),
+                                                            session.get(Organization, organization_id))
     if venue is None:
         raise Refused("没有这个场地 No such venue.", {"venue_id": ["unknown venue"]})
     if not venue.bookable:
@@ -111,7 +113,7 @@ def _venue_and_organization(session, venue_id: int, organization_id: int) -> tup
                       {"venue_id": ["this venue is not bookable"]}, code="not_bookable")
     if organization is None:
         raise Refused("没有这个组织 No such organisation.", {"organization_id": ["unknown organisation"]})
-    return venue, organization
+    return venue, organization, integrity.summary_of(row, now, policy)
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,8 @@ def _statements() -> _Statements:
     return _Statements(
         repeat=select(Booking).where(Booking.idempotency_owner == bindparam("owner"),
                                      Booking.idempotency_key == bindparam("key")),
-        venue_and_organization=select(Venue, Organization).where(Venue.id == bindparam("venue_id"),
-                                                                 Organization.id == bindparam("organization_id")),
+        venue_and_organization=select(Venue, Organization, *integrity.credit_columns()).where(
+            Venue.id == bindparam("venue_id"), Organization.id == bindparam("organization_id")),
         quota=select(Booking.start, Booking.end).where(
             Booking.organization_id == bindparam("organization_id"), Booking.status.in_(QUOTA),
             Booking.start >= bindparam("first", type_=UTCDateTime), Booking.start < bindparam("after", type_=UTCDateTime)),
