@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from services.booking.domain import integrity
@@ -25,7 +25,7 @@ from services.booking.domain.venue_times import (check_duration, check_opening_h
                                                  station_sessions)
 from services.booking.models import Booking, BookingStatusChange, Organization, Venue
 from shared import contracts
-from shared.db import UTCDateTime
+from shared.db import UTCDateTime, utcnow
 from shared.errors import Conflict, NotFound, Refused
 from shared.outbox import enqueue
 from shared.timefmt import STATION_TZ, to_station_time
@@ -121,6 +121,8 @@ class _Statements:
     repeat: object
     venue_and_organization: object
     quota: object
+    insert_bookings: object
+    insert_history: object
 
 
 @functools.cache
@@ -135,6 +137,8 @@ def _statements() -> _Statements:
         quota=select(Booking.start, Booking.end).where(
             Booking.organization_id == bindparam("organization_id"), Booking.status.in_(QUOTA),
             Booking.start >= bindparam("first", type_=UTCDateTime), Booking.start < bindparam("after", type_=UTCDateTime)),
+        insert_bookings=insert(Booking.__table__).returning(Booking.__table__.c.id, sort_by_parameter_order=True),
+        insert_history=insert(BookingStatusChange.__table__),
     )
 
 
@@ -241,26 +245,31 @@ def _check_quota(session, organization, occurrences, policy) -> None:
 
 
 def _store(session, venue, organization, data, occurrences, actor, owner, key) -> list[Booking]:
+    """The bookings and their first history entries, as two Core INSERTs (one row per occurrence each,
+    the ids back by RETURNING in the rows' order): the unit of work's bookkeeping for objects nothing
+    else in the request changes was a quarter of a request's time (issue 14). The bookings returned
+    are built from what was written, for the response, the review and the notices; they are not in
+    the session."""
     series_id = str(uuid.uuid4()) if data.get("recurrence") else None
-    contact, venue_name = data["contact"], venue.name_en  # read now: a failed flush expires the objects
-    bookings = []
-    for index, occurrence in enumerate(occurrences):
-        booking = Booking(
-            venue=venue, organization=organization, start=occurrence.start, end=occurrence.end,
-            title=data["title"], attendees=data["attendees"], contact_name=contact["name"],
-            contact_phone=contact["phone"], contact_email=contact.get("email"), status=PENDING_REVIEW,
-            idempotency_key=key if index == 0 else None, idempotency_owner=owner if key and index == 0 else None,
-            series_id=series_id, created_by=actor,
-        )
-        session.add(booking)
-        record_status(session, booking, None, PENDING_REVIEW, actor, "request received")
-        bookings.append(booking)
+    contact, now = data["contact"], utcnow()
+    rows = [{"venue_id": venue.id, "organization_id": organization.id, "start": occurrence.start,
+             "end": occurrence.end, "title": data["title"], "attendees": data["attendees"],
+             "contact_name": contact["name"], "contact_phone": contact["phone"], "contact_email": contact.get("email"),
+             "status": PENDING_REVIEW, "idempotency_key": key if index == 0 else None,
+             "idempotency_owner": owner if key and index == 0 else None, "series_id": series_id,
+             "created_by": actor, "created_at": now}
+            for index, occurrence in enumerate(occurrences)]
+    first_entry = {"from_status": None, "to_status": PENDING_REVIEW, "actor": actor, "reason": "request received",
+                   "at": now}
     try:
-        session.flush()
+        ids = session.execute(_statements().insert_bookings, rows).scalars().all()
+        session.execute(_statements().insert_history, [{"booking_id": booking_id, **first_entry} for booking_id in ids])
     except IntegrityError as exc:  # PostgreSQL's exclusion constraint caught a concurrent request
-        raise Conflict(f"该时段已被预约 {venue_name} is already booked at that time.",
+        raise Conflict(f"该时段已被预约 {venue.name_en} is already booked at that time.",
                        {"start": ["taken by a concurrent request"]}, code="conflict") from exc
-    return bookings
+    return [Booking(id=booking_id, venue=venue, organization=organization, **row,
+                    history=[BookingStatusChange(booking_id=booking_id, **first_entry)])
+            for booking_id, row in zip(ids, rows)]
 
 
 def record_status(session, booking, from_status, to_status, actor, reason) -> None:
