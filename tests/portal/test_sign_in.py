@@ -314,8 +314,11 @@ def test_the_code_never_reaches_the_portals_log(portal_app, running_portal, capl
 
 def send_code_of_last_row(portal_app, phone: str) -> str:
     database = portal_app.extensions["yizhan"].database
+    outbox = database.infrastructure.outbox
     with database.reader() as session:
-        rows = session.scalars(select(database.infrastructure.outbox)).all()
+        # In order of writing: without ORDER BY, PostgreSQL returns rows as they lie, and the outbox's
+        # mark after publishing (an UPDATE) moves a row.
+        rows = session.scalars(select(outbox).order_by(outbox.created_at)).all()
     return [o.payload["params"]["code"] for o in rows if o.payload["recipient"] == phone][-1]
 
 
