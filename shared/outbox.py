@@ -236,18 +236,23 @@ class PublishedMarks:
     # After the first mark arrives, wait this long for others, so one UPDATE marks many.
     LINGER_SECONDS = 0.05
 
+    _starting = threading.Lock()
+
     def __init__(self, database, outbox):
         self.database = database
         self.outbox = outbox
         self._pid = None
 
     def _start(self) -> None:
-        self._pid = os.getpid()
-        self._lock = threading.Lock()
-        self._waiting = []
-        self._wake = threading.Event()
-        threading.Thread(target=self._run, name="outbox-marks", daemon=True).start()
-        atexit.register(self.flush)
+        with self._starting:
+            if self._pid == os.getpid():
+                return  # another thread of this process started it meanwhile
+            self._lock = threading.Lock()
+            self._waiting = []
+            self._wake = threading.Event()
+            threading.Thread(target=self._run, name="outbox-marks", daemon=True).start()
+            atexit.register(self._flush_at_exit)
+            self._pid = os.getpid()
 
     def add(self, ids) -> None:
         if not ids:
@@ -268,11 +273,19 @@ class PublishedMarks:
             except Exception:  # the rows stay unmarked: the relay publishes them again, safely
                 log.exception("outbox: marking published tasks failed; the relay will publish them again")
 
+    def _flush_at_exit(self) -> None:
+        try:
+            self.flush()
+        except Exception as exc:  # the database may be gone first; the relay publishes what stays unmarked
+            log.warning("outbox: marks left unmade at exit (%s); the relay will publish those tasks again", exc)
+
     def flush(self) -> int:
         if self._pid != os.getpid():
             return 0
         with self._lock:
             ids, self._waiting = self._waiting, []
+        if not ids:
+            return 0
         runtime = self.database.runtime
         with counting(runtime.name if runtime is not None else "-", MARKS_UNIT):
             self._mark(ids)
@@ -286,6 +299,6 @@ class PublishedMarks:
                                                           self.outbox.last_error.is_(None))
                                 .values(published_at=utcnow()).execution_options(synchronize_session=False))
 
-    @property
-    def waiting(self) -> int:
-        return len(self._waiting) if self._pid == os.getpid() else 0
+
+# A child forked while another thread held the lock would never get it: each child starts with its own.
+os.register_at_fork(after_in_child=lambda: setattr(PublishedMarks, "_starting", threading.Lock()))
