@@ -123,6 +123,13 @@ def before_commit(session, hook) -> None:
     session.info.setdefault("before_commit", []).append(hook)
 
 
+def on_rollback(session, hook) -> None:
+    """Call `hook()` if the transaction of `session` (a `Database.transaction`) rolls back, before the
+    exception that rolled it back goes on; not at all if it commits. A hook should not raise: its
+    exception would hide the first."""
+    session.info.setdefault("on_rollback", []).append(hook)
+
+
 def ensure_sqlite_directory(url: str) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -176,10 +183,15 @@ class Database:
         relay = self.runtime.relay if self.runtime is not None else None
         session.info.update(infrastructure=self.infrastructure, relay=relay)
         try:
-            with guard, session.begin():
-                yield session
-                for hook in session.info.pop("before_commit", []):
+            try:
+                with guard, session.begin():
+                    yield session
+                    for hook in session.info.pop("before_commit", []):
+                        hook()
+            except BaseException:
+                for hook in session.info.pop("on_rollback", []):
                     hook()
+                raise
             for hook in session.info.pop("after_commit", []):
                 hook()
         finally:

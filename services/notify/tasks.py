@@ -1,11 +1,12 @@
 """Tasks the notify worker consumes: validate (ContractTask), then call domain code.
 
 A message is sent in one task where nothing forces a second (issue 14): `send_message`
-accepts it and, when it is due now, sends it itself right after the accept has committed.
+accepts it and, when it is due now, claims it in the same transaction and sends it itself right
+after that has committed.
 `deliver_message` sends whatever else is to be sent: a message accepted over HTTP (a request
 does not wait on a provider), one to be tried again later, one released after quiet hours
 or swept up by `requeue_stuck_messages`. A worker that dies between the accept's commit and
-the send leaves the message `accepted`, and that sweep queues it again.
+the send leaves the message `sending` with its send lock expiring, and that sweep queues it again.
 """
 
 import logging
@@ -15,7 +16,7 @@ from celery import shared_task
 
 from services.notify.context import notify_context
 from services.notify.domain import delivery, messages
-from services.notify.providers import CircuitOpen, TransientError
+from services.notify.providers import CircuitOpen, TransientError, providers_for
 from shared import contracts
 from shared.backoff import backoff_seconds
 from shared.celery_app import max_task_delay
@@ -28,28 +29,49 @@ log = logging.getLogger(__name__)
 
 @shared_task(name=contracts.SEND_MESSAGE, base=ContractTask, bind=True)
 def send_message(self, session, payload):
-    message, created = messages.accept_message(session, payload, notify_context().policy, queue=False)
+    context = notify_context()
+    message, created = messages.accept_message(session, payload, context.policy, queue=False)
     # Only a message this task created: a repeated idempotency key finds the first message, which
     # its own task sends; a redelivered task id stops in the inbox before it gets here.
-    if created and messages.due_now(message):
-        after_commit(session, lambda: _send_accepted(self, message))
-
-
-def _send_accepted(task, message) -> None:
-    """Send the message just accepted; what cannot be sent now goes to `deliver_message`, as its
-    own retry would. Never raises: the accept has committed, and the message must not be lost."""
-    runtime, context = task.runtime, notify_context()
+    if not (created and messages.due_now(message)):
+        return
+    now = utcnow()
     try:
-        delivery.deliver_accepted(runtime.database, runtime.settings, context.policy, context.circuit,
-                                  context.send_locks, message, utcnow())
+        # Claimed in the accept's transaction (its send lock taken, the circuits asked): no second
+        # transaction to claim it after the commit.
+        permit = delivery.claim_accepted(session, context.policy, context.circuit, context.send_locks,
+                                         providers_for(self.runtime.settings, message.channel), message, now)
+    except TransientError as exc:  # the send lock held, every circuit open: not now, and not an attempt
+        after_commit(session, lambda failure=exc: _try_later(self, message, failure))
+    except Exception as exc:
+        # Redis away (or a bug): deliver_message sends it, queued through the outbox in this very
+        # transaction, so that a worker terminated after the commit (Celery ends a late-acked task
+        # whose broker connection is lost) cannot lose it; the relay publishes it once Redis is back.
+        log.warning("message %s could not be claimed by the task that accepted it (%s: %s); queued for delivery",
+                    message.id, type(exc).__name__, exc)
+        messages.queue_delivery(session, message.id)
+    else:
+        after_commit(session, lambda: _send_claimed(self, message, permit, now))
+
+
+def _send_claimed(task, message, permit, now) -> None:
+    """Send the message just accepted and claimed; what cannot be sent now goes to `deliver_message`,
+    as its own retry would. Never raises: the accept has committed, and the message must not be lost."""
+    context = notify_context()
+    try:
+        delivery.deliver_claimed(task.runtime.database, context.circuit, context.send_locks, permit, message, now)
     except TransientError as exc:
-        delay = _next_try(task, message.id, exc, attempts=1)
-        if delay is not None:
-            _hand_over(task, message.id, delay)
+        _try_later(task, message, exc)
     except Exception:
-        # Redis away for the send lock, the database for the claim, a bug: deliver_message tries again.
+        # The database away for the outcome, Redis for the lock's release, a bug: deliver_message tries again.
         log.exception("message %s could not be sent by the task that accepted it; queued for delivery", message.id)
         _hand_over(task, message.id, 0)
+
+
+def _try_later(task, message, exc: TransientError) -> None:
+    delay = _next_try(task, message.id, exc, attempts=1)
+    if delay is not None:
+        _hand_over(task, message.id, delay)
 
 
 def _hand_over(task, message_id: int, countdown: float) -> None:

@@ -3,7 +3,9 @@
 import time
 from datetime import timedelta
 
-from services.notify.domain.circuit import CircuitBreaker
+import redis
+
+from services.notify.domain.circuit import CircuitBreaker, Reading
 from services.notify.policy import NotifyPolicy
 from tests.booking.conftest import station_time
 
@@ -50,3 +52,39 @@ def test_a_breaker_without_redis_lets_delivery_through():
     breaker = CircuitBreaker("redis://127.0.0.1:1/0", NotifyPolicy())
     breaker.failed("any", NOW)
     assert breaker.allows("any", NOW) and breaker.state("any", NOW) == "unknown"
+
+
+def reading(redis_url: str, breaker: CircuitBreaker, provider: str) -> Reading:
+    """The circuit as delivery reads it, on a pipeline of another client (the send lock's)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        pipeline = client.pipeline(transaction=False)
+        breaker.read(pipeline, provider)
+        return Reading.from_fields(*pipeline.execute()[0])
+    finally:
+        client.close()
+
+
+def test_a_success_resets_the_failures_it_read_and_writes_nothing_when_there_were_none(redis_server):
+    breaker = CircuitBreaker(redis_server.url, NotifyPolicy(circuit_threshold=3, circuit_cooldown_seconds=60))
+    provider = f"quiet-{time.time_ns()}"
+    breaker.failed(provider, NOW)
+    before = reading(redis_server.url, breaker, provider)
+    assert before == Reading(None, 1) and not before.untouched
+    breaker.succeeded(provider, before)
+    assert reading(redis_server.url, breaker, provider).untouched
+
+    untouched = reading(redis_server.url, breaker, provider)
+    breaker.failed(provider, NOW)  # another worker's failure, after this send read the circuit
+    breaker.succeeded(provider, untouched)  # no write: the success knew of nothing to reset
+    assert reading(redis_server.url, breaker, provider) == Reading(None, 1)
+
+
+def test_an_open_circuit_as_read_is_not_allowed_until_its_probe(redis_server):
+    breaker = CircuitBreaker(redis_server.url, NotifyPolicy(circuit_threshold=1, circuit_cooldown_seconds=60))
+    provider = f"read-{time.time_ns()}"
+    breaker.failed(provider, NOW)
+    seen = reading(redis_server.url, breaker, provider)
+    assert not breaker.allows(provider, NOW, seen) and breaker.seconds_until_open_ends([seen], NOW) == 60
+    later = NOW + timedelta(seconds=60)
+    assert breaker.allows(provider, later, seen) and not breaker.allows(provider, later, seen)  # one probe

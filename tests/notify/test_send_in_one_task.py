@@ -3,6 +3,7 @@ every guarantee of the two-task path kept: sent once, retried with backoff when 
 fails, never lost. A real SMTP server on the station's SMTP port, the test Redis and database."""
 
 import base64
+import dataclasses
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -11,13 +12,15 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from services.notify.domain import messages
+from services.notify.domain import delivery, messages
 from services.notify.domain.circuit import CircuitBreaker
 from services.notify.models import Message
 from services.notify.policy import NotifyPolicy
+from services.notify.providers import providers_for
 from shared import contracts
 from shared.db import utcnow
 from tests.conftest import auth
+from tests.processes import refused_port
 from tests.notify.test_messages import PARAMS, deliveries_queued
 from tests.test_budgets import work
 from yizhan.smtp_sink import start_sink
@@ -163,4 +166,57 @@ def test_a_message_whose_task_died_before_sending_is_queued_again_by_the_sweep(s
     assert deliveries_queued(station, message.id) == []  # not yet: a live task may still be sending it
     with station.database("notify").transaction() as session:
         messages.requeue_stuck(session, policy, utcnow() + timedelta(seconds=policy.stuck_after_seconds + 1))
+    assert len(deliveries_queued(station, message.id)) == 1
+
+
+def test_a_message_is_claimed_in_the_transaction_that_accepts_it_and_a_rollback_frees_its_send_lock(station):
+    """The claim (the send lock, `sending`, attempt 1) goes in with the accept; should that transaction
+    roll back, the lock it took is released at once, not left to expire over a message that never was."""
+    policy, context = NotifyPolicy.from_env(station.env), station.apps["notify"].extensions["notify"]
+    locks = context.send_locks
+    with pytest.raises(RuntimeError):
+        with station.database("notify").transaction() as session:
+            message, created = messages.accept_message(session, email("inline-rollback@example.org"), policy,
+                                                       queue=False)
+            permit = delivery.claim_accepted(session, policy, context.circuit, locks,
+                                             providers_for(station.settings, "email"), message, utcnow())
+            assert [p.name for p in permit.allowed] == ["smtp"]
+            assert (message.status, message.attempts) == ("sending", 1)
+            assert locks.client.exists(locks.key(message.id))
+            raise RuntimeError("the commit failed")
+    assert not locks.client.exists(locks.key(message.id))
+
+
+def test_a_message_whose_send_lock_is_held_is_left_accepted_and_handed_over(station, mail, task, monkeypatch):
+    """The lock of a new message held (a stale lock over an id SQLite gave out again): not an attempt;
+    deliver_message tries it later, as it would any message another worker is sending."""
+    monkeypatch.setattr(delivery.SendLocks, "key", staticmethod(lambda message_id: "yizhan:notify:sending:held"))
+    locks = station.apps["notify"].extensions["notify"].send_locks
+    locks.client.set("yizhan:notify:sending:held", "1", ex=30)
+    try:
+        payload = email("inline-held@example.org")
+        task_id = send(task, payload)
+    finally:
+        locks.client.delete("yizhan:notify:sending:held")
+    message = message_for(station, payload["idempotency_key"])
+    assert (message.status, message.attempts) == ("accepted", 0)
+    assert [h.status for h in message.history] == ["accepted"]
+    assert mails_to(mail, "inline-held@example.org") == []
+    published, = handed_over(station, task_id)
+    assert published["payload"] == messages.delivery_payload(message.id)
+
+
+def test_a_message_that_cannot_be_claimed_with_redis_away_is_queued_in_the_accepts_own_transaction(station, task,
+                                                                                                   monkeypatch):
+    """Redis refuses the send lock: the delivery is queued through the outbox in the accept's own
+    transaction, not published after it, so a worker Celery terminates after the commit (its broker
+    connection lost, tests/faults/test_redis_lost.py) cannot leave the message unsent."""
+    app = station.apps["notify"]
+    with refused_port() as port:
+        away = delivery.SendLocks(f"redis://127.0.0.1:{port}/0", 30)
+        monkeypatch.setitem(app.extensions, "notify", dataclasses.replace(app.extensions["notify"], send_locks=away))
+        payload = email("inline-redis-away@example.org")
+        send(task, payload)
+    message = message_for(station, payload["idempotency_key"])
+    assert (message.status, message.attempts) == ("accepted", 0)
     assert len(deliveries_queued(station, message.id)) == 1

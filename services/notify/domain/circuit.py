@@ -11,12 +11,32 @@ Like every domain function it takes `now` (an aware datetime) instead of reading
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 import redis
 
 log = logging.getLogger(__name__)
 PREFIX = "yizhan:notify:circuit:"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A provider's circuit as read from Redis: when it half-opens (epoch seconds; None: closed),
+    and the failures counted since its last success."""
+
+    open_until: float | None = None
+    failures: int = 0
+
+    @classmethod
+    def from_fields(cls, open_until, failures) -> "Reading":
+        """From `HMGET <circuit> open_until failures`."""
+        return cls(None if open_until is None else float(open_until), int(failures or 0))
+
+    @property
+    def untouched(self) -> bool:
+        """Closed with no failure counted: a success has nothing to reset."""
+        return self.open_until is None and not self.failures
 
 
 class CircuitBreaker:
@@ -29,9 +49,16 @@ class CircuitBreaker:
         value = self.client.hget(PREFIX + provider, "open_until")
         return None if value is None else float(value)
 
-    def allows(self, provider: str, now: datetime) -> bool:
+    @staticmethod
+    def read(pipeline, provider: str) -> None:
+        """Queue the reading of the provider's circuit on `pipeline` (another client's, to share its round
+        trip: delivery reads each circuit with the send lock); its answer makes a `Reading`."""
+        pipeline.hmget(PREFIX + provider, "open_until", "failures")
+
+    def allows(self, provider: str, now: datetime, reading: Reading | None = None) -> bool:
+        """Whether to try the provider now; `reading`: the circuit as just read, so as not to read it again."""
         try:
-            open_until = self._open_until(provider)
+            open_until = reading.open_until if reading is not None else self._open_until(provider)
             if open_until is None:
                 return True
             if now.timestamp() < open_until:
@@ -42,11 +69,19 @@ class CircuitBreaker:
         except redis.RedisError:
             return True
 
-    def succeeded(self, provider: str) -> None:
+    def succeeded(self, provider: str, reading: Reading | None = None) -> None:
+        """Close the circuit and forget its failures; nothing to write when `reading`, taken before this
+        send, found it untouched (a probe lock exists only while the circuit is open or half-open)."""
+        if reading is not None and reading.untouched:
+            return
         try:
             self.client.delete(PREFIX + provider, PREFIX + provider + ":probe")
         except redis.RedisError:
             pass
+
+    def seconds_until_open_ends(self, readings: list[Reading], now: datetime) -> float:
+        """From readings just taken: seconds until the first of these open circuits half-opens."""
+        return min(max(0.0, (r.open_until or 0.0) - now.timestamp()) for r in readings)
 
     def failed(self, provider: str, now: datetime) -> None:
         try:

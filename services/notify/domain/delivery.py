@@ -1,7 +1,8 @@
 """Hand one message to its providers, in order of preference, with failover.
 
-Two callers: the send_message task sends the message it has just accepted
-(`deliver_accepted`), and the deliver_message task any other (`deliver`: one
+Two callers: the send_message task claims the message it is accepting in the
+accept's own transaction (`claim_accepted`) and sends it once that has committed
+(`deliver_claimed`); the deliver_message task sends any other (`deliver`: one
 accepted over HTTP, one retried, held or swept up).
 
 Only one worker sends a message at a time: it holds the message's send lock in
@@ -19,15 +20,17 @@ counts only what the provider does, so one bad message never holds up the rest.
 """
 
 import logging
-from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import redis
 
+from services.notify.domain.circuit import Reading
 from services.notify.domain.messages import ACCEPTED, FAILED, SENDING, SENT, masked, record_status
 from services.notify.models import Message
 from services.notify.providers import (CircuitOpen, PermanentError, RecipientLimited, TransientError,
                                        UnsendableMessage, providers_for)
+from shared.db import on_rollback
 
 SKIPPED = "skipped"
 log = logging.getLogger(__name__)
@@ -56,53 +59,113 @@ def is_expired(message: Message, now: datetime, policy) -> bool:
 
 
 class SendLocks:
-    """`SET NX` per message in Redis, expiring: a dead worker's lock frees itself."""
+    """`SET NX` per message in Redis, expiring: a dead worker's lock frees itself. It is taken together
+    with the circuits' reading (`ask_to_send`), in one round trip."""
 
     def __init__(self, redis_url: str, seconds: float):
         self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
         self.seconds = max(int(seconds), 1)
 
-    @contextmanager
-    def holding(self, message_id: int):
-        key = f"yizhan:notify:sending:{message_id}"
-        if not self.client.set(key, "1", nx=True, ex=self.seconds):
-            raise TransientError(f"message {message_id} is being sent by another worker")
-        try:
-            yield
-        finally:
-            self.client.delete(key)
+    @staticmethod
+    def key(message_id: int) -> str:
+        return f"yizhan:notify:sending:{message_id}"
+
+    def take(self, pipeline, message_id: int) -> None:
+        """Queue the taking of the lock on `pipeline`; its answer is true when this worker got it."""
+        pipeline.set(self.key(message_id), "1", nx=True, ex=self.seconds)
+
+    def release(self, message_id: int) -> None:
+        self.client.delete(self.key(message_id))
+
+
+@dataclass(frozen=True)
+class Permit:
+    """What `ask_to_send` found, the send lock being ours: the message's providers, those whose circuit
+    lets this send through, and each circuit as read (so a success need not write when nothing changes)."""
+
+    providers: list
+    allowed: list
+    readings: dict = field(default_factory=dict)
+
+
+def ask_to_send(circuit, locks: SendLocks, message_id: int, providers: list, now: datetime) -> Permit:
+    """Take the message's send lock and read each provider's circuit, in one Redis round trip.
+
+    TransientError when another worker holds the lock; CircuitOpen, the lock released again, when
+    every provider's circuit is open. A RedisError passes to the caller, as the lock's own did."""
+    pipeline = locks.client.pipeline(transaction=False)
+    locks.take(pipeline, message_id)
+    for provider in providers:
+        circuit.read(pipeline, provider.name)
+    taken, *fields = pipeline.execute()
+    if not taken:
+        raise TransientError(f"message {message_id} is being sent by another worker")
+    readings = {p.name: Reading.from_fields(*answer) for p, answer in zip(providers, fields)}
+    # Ask each circuit once: a half-open circuit grants its one probe to this call.
+    allowed = [p for p in providers if circuit.allows(p.name, now, readings[p.name])]
+    if providers and not allowed:
+        locks.release(message_id)
+        raise CircuitOpen("every provider's circuit is open",
+                          circuit.seconds_until_open_ends(list(readings.values()), now))
+    return Permit(providers, allowed, readings)
 
 
 def deliver(database, settings, policy, circuit, locks: SendLocks, message_id: int, now: datetime) -> str:
     """Send once if the message is still to be sent; raise TransientError to be retried."""
-    with locks.holding(message_id):
-        return _deliver(database, policy, circuit, providers_for_message(database, settings, message_id),
-                        message_id, now)
+    permit = ask_to_send(circuit, locks, message_id, providers_for_message(database, settings, message_id), now)
+    try:
+        with database.transaction() as session:
+            message = claim_for_sending(session, message_id, now)
+            if message is not None and is_expired(message, now, policy):
+                record_status(session, message, FAILED, "expired before it could be sent 已过期")
+                return FAILED
+        if message is None:
+            return SKIPPED
+        return _send(database, circuit, permit, message, now)
+    finally:
+        locks.release(message_id)
 
 
-def deliver_accepted(database, settings, policy, circuit, locks: SendLocks, message: Message, now: datetime) -> str:
-    """`deliver` for the message the caller has just accepted and still holds (the send_message task):
-    its providers follow from its channel, so it is not read again for them. The claim still reads
-    it under the send lock: only a message still `accepted` is sent."""
-    with locks.holding(message.id):
-        return _deliver(database, policy, circuit, providers_for(settings, message.channel), message.id, now)
+def claim_accepted(session, policy, circuit, locks: SendLocks, providers: list, message: Message,
+                   now: datetime) -> Permit:
+    """In the transaction that is accepting `message` (the send_message task): take its send lock and ask
+    the circuits (`ask_to_send`), then claim it as `claim_for_sending` does, without reading it: nobody
+    else can see it before this commit. Its status rows go in with the accept's, at the commit.
+
+    Should the transaction roll back, the lock is released; once it has committed, the caller sends
+    with `deliver_claimed`. Raises as `ask_to_send` does, and then the message stays `accepted`."""
+    permit = ask_to_send(circuit, locks, message.id, providers, now)
+    on_rollback(session, lambda: _release_quietly(locks, message.id))
+    message.attempts += 1
+    record_status(session, message, SENDING, at=now)
+    if is_expired(message, now, policy):
+        record_status(session, message, FAILED, "expired before it could be sent 已过期", at=now)
+    return permit
 
 
-def _deliver(database, policy, circuit, providers: list, message_id: int, now: datetime) -> str:
-    # Ask each circuit once: a half-open circuit grants its one probe to this call.
-    allowed = [p for p in providers if circuit.allows(p.name, now)]
-    if providers and not allowed:
-        wait = min(circuit.seconds_until_probe(p.name, now) for p in providers)
-        raise CircuitOpen("every provider's circuit is open", wait)
-    with database.transaction() as session:
-        message = claim_for_sending(session, message_id, now)
-        if message is not None and is_expired(message, now, policy):
-            record_status(session, message, FAILED, "expired before it could be sent 已过期")
-            return FAILED
-    if message is None:
-        return SKIPPED
-    errors = [f"{p.name}: circuit open" for p in providers if p not in allowed]
-    for provider in allowed:
+def deliver_claimed(database, circuit, locks: SendLocks, permit: Permit, message: Message, now: datetime) -> str:
+    """Send the message `claim_accepted` claimed, now committed, and release its send lock; raise
+    TransientError to be retried, as `deliver` does."""
+    try:
+        if message.status != SENDING:
+            return message.status  # failed at its claim: expired
+        return _send(database, circuit, permit, message, now)
+    finally:
+        locks.release(message.id)
+
+
+def _release_quietly(locks: SendLocks, message_id: int) -> None:
+    try:
+        locks.release(message_id)
+    except redis.RedisError:
+        log.warning("could not release the send lock of message %s; it expires by itself", message_id)
+
+
+def _send(database, circuit, permit: Permit, message: Message, now: datetime) -> str:
+    """Hand the claimed message to the first allowed provider that takes it, and record the outcome."""
+    errors = [f"{p.name}: circuit open" for p in permit.providers if p not in permit.allowed]
+    for provider in permit.allowed:
+        reading = permit.readings.get(provider.name)
         try:
             reference = provider.send(message)
         except UnsendableMessage as exc:
@@ -116,7 +179,7 @@ def _deliver(database, policy, circuit, providers: list, message_id: int, now: d
             errors.append(f"{provider.name}: {exc}")
             continue
         except PermanentError as exc:
-            circuit.succeeded(provider.name)  # the provider answered; the message is the problem
+            circuit.succeeded(provider.name, reading)  # the provider answered; the message is the problem
             return _finish(database, message, FAILED, f"{provider.name}: {exc}")
         except Exception as exc:
             # A provider's bug or a surprise: retried like a transient failure, so the message is not
@@ -124,8 +187,8 @@ def _deliver(database, policy, circuit, providers: list, message_id: int, now: d
             log.exception("provider %s failed unexpectedly", provider.name)
             errors.append(f"{provider.name}: {type(exc).__name__}")
             continue
-        circuit.succeeded(provider.name)
-        log.info("message %s to %s handed to %s", message_id, masked(message.recipient), provider.name)
+        circuit.succeeded(provider.name, reading)
+        log.info("message %s to %s handed to %s", message.id, masked(message.recipient), provider.name)
         return _finish(database, message, SENT, f"handed to {provider.name}", provider.name, reference)
     error = "; ".join(errors) or "no provider configured"
     with database.transaction() as session:

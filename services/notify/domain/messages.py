@@ -19,14 +19,16 @@ go out with `release_held`; anything left `accepted` or `sending` is queued agai
 `requeue_stuck`, whichever path lost it.
 """
 
+import functools
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, select
 
-from services.notify.domain.templates import find_template, render, sms_params, sms_segments
-from services.notify.models import Message, MessageStatusChange, OptOut
+from services.notify.domain.templates import render, sms_params, sms_segments, unknown_template
+from services.notify.models import Message, MessageStatusChange, OptOut, Template
 from shared import contracts
-from shared.db import utcnow
+from shared.db import UTCDateTime, utcnow
 from shared.errors import NotFound, Refused
 from shared.outbox import enqueue
 from shared.timefmt import STATION_TZ, to_station_time
@@ -56,13 +58,23 @@ def accept_message(session, data: dict, policy, now: datetime | None = None,
     `queue=False`: a message due now is not queued for `notify.deliver_message`, because the
     caller sends it itself once this transaction has committed (the send_message task)."""
     now = now or utcnow()
-    existing = session.scalar(select(Message).where(Message.idempotency_scope == scope,
-                                                    Message.idempotency_key == data["idempotency_key"]))
-    if existing is not None:
+    channel, params, kind = data["channel"], data.get("params", {}), data.get("kind", NOTICE)
+    try:
+        recipient = normal_recipient(channel, data["recipient"])
+    except Refused:
+        existing = _first_for_key(session, scope, data["idempotency_key"])
+        if existing is None:
+            raise
         return existing, False
-    channel, params = data["channel"], data.get("params", {})
-    recipient = normal_recipient(channel, data["recipient"])
-    template = find_template(session, data["template"], data.get("locale", "zh-CN"))
+    facts = _what_to_know(session, data, scope, recipient, now)
+    if facts is None:  # no such template: a repeat of a key still returns its first message
+        existing = _first_for_key(session, scope, data["idempotency_key"])
+        if existing is None:
+            raise unknown_template(data["template"], data.get("locale", "zh-CN"))
+        return existing, False
+    if facts.existing_id is not None:
+        return session.get(Message, facts.existing_id), False
+    template = facts.Template
     texts = render(template, channel, params, policy.sms_param_max_chars, policy.portal_url)
     message = Message(
         idempotency_scope=scope, idempotency_key=data["idempotency_key"], channel=channel, recipient=recipient,
@@ -73,19 +85,26 @@ def accept_message(session, data: dict, policy, now: datetime | None = None,
         subject=texts["subject"][:200] if texts["subject"] else None, body=texts["body"], html_body=texts["html"],
         sms_template_code=template.sms_template_code if channel == "sms" else None,
         segments=sms_segments(texts["body"]) if channel == "sms" else None,
-        urgent=data.get("urgent", False), kind=data.get("kind", NOTICE), expires_at=data.get("expires_at"),
-        status=ACCEPTED,
-        created_at=now, updated_at=now,
+        urgent=data.get("urgent", False), kind=kind, expires_at=data.get("expires_at"),
+        status=ACCEPTED, created_at=now, updated_at=now,
     )
+    # Decided before the INSERT, so the row goes in as it stays (held or suppressed) and its
+    # history rows go in together at the commit: no UPDATE of a row just written.
+    reason = _suppression(message, facts, policy, now)
+    if reason:
+        message.status, message.status_reason = SUPPRESSED, reason
     session.add(message)
     session.flush()
-    record_status(session, message, ACCEPTED, at=now)
-    reason = _suppression(session, message, policy, now)
+    session.add(MessageStatusChange(message_id=message.id, status=ACCEPTED, at=now))
     if reason:
-        record_status(session, message, SUPPRESSED, reason, at=now)
+        session.add(MessageStatusChange(message_id=message.id, status=SUPPRESSED, detail=reason, at=now))
     elif queue and due_now(message):
         queue_delivery(session, message.id)
     return message, True
+
+
+def _first_for_key(session, scope: str, key: str) -> Message | None:
+    return session.scalar(_statements().first_for_key, {"scope": scope, "key": key})
 
 
 def due_now(message: Message) -> bool:
@@ -93,22 +112,69 @@ def due_now(message: Message) -> bool:
     return message.status == ACCEPTED and message.send_after is None
 
 
-def _suppression(session, message: Message, policy, now: datetime) -> str | None:
-    """Why this message must not be sent, or None. May hold it for quiet hours."""
+def _what_to_know(session, data: dict, scope: str, recipient: str, now: datetime):
+    """In one statement, whatever the accept has to know: the template, the message already
+    accepted for this key (its id), whether the recipient opted out and how many messages
+    count towards each cap that applies today. None when there is no such template."""
+    kind, channel = data.get("kind", NOTICE), data["channel"]
+    statement = _acceptance(kind == SIGN_IN, bool(data.get("on_behalf_of")), channel == "sms")
     day_start = datetime.combine(to_station_time(now).date(), time(0), tzinfo=STATION_TZ)
+    return session.execute(statement, {
+        "template": data["template"], "locale": data.get("locale", "zh-CN"), "scope": scope,
+        "key": data["idempotency_key"], "recipient": recipient, "channel": channel, "day_start": day_start,
+        "on_behalf_of": data.get("on_behalf_of")}).one_or_none()
+
+
+@functools.cache
+def _statements() -> SimpleNamespace:
+    """The pieces of the accept's statement, built once: building them costs more than running them."""
+    recipient, channel = bindparam("recipient"), bindparam("channel")
+    for_key = (Message.idempotency_scope == bindparam("scope"), Message.idempotency_key == bindparam("key"))
+
+    def counted_today(*conditions):
+        """Other messages to this recipient on this channel since the station's midnight that count towards a cap."""
+        return select(func.count(Message.id)).where(
+            Message.recipient == recipient, Message.channel == channel, Message.status.in_(COUNTED_FOR_CAP),
+            Message.created_at >= bindparam("day_start", type_=UTCDateTime), *conditions).scalar_subquery()
+
+    return SimpleNamespace(
+        existing=select(Message.id).where(*for_key),
+        first_for_key=select(Message).where(*for_key),
+        opted_out=exists().where(OptOut.recipient == recipient, OptOut.channel == channel),
+        for_them=counted_today(Message.on_behalf_of == bindparam("on_behalf_of")),
+        notices=counted_today(Message.kind == NOTICE),
+        sign_ins=counted_today(Message.kind == SIGN_IN),
+    )
+
+
+@functools.cache
+def _acceptance(sign_in: bool, on_behalf: bool, sms: bool):
+    """The accept's one statement for this kind of message: only the counts its caps need."""
+    parts = _statements()
+    columns = [Template, parts.existing.scalar_subquery().label("existing_id")]
+    if sign_in:
+        columns.append(parts.sign_ins.label("sign_ins"))
+    else:
+        columns.append(parts.opted_out.label("opted_out"))
+        if on_behalf:
+            columns.append(parts.for_them.label("for_them"))
+        if sms:
+            columns.append(parts.notices.label("notices"))
+    return select(*columns).where(Template.key == bindparam("template"), Template.locale == bindparam("locale"))
+
+
+def _suppression(message: Message, facts, policy, now: datetime) -> str | None:
+    """Why this message must not be sent, or None. May hold it for quiet hours."""
     if message.kind == SIGN_IN:
-        return _sign_in_suppression(session, message, policy, day_start)
-    if session.scalar(select(OptOut.id).where(OptOut.recipient == message.recipient,
-                                              OptOut.channel == message.channel)):
+        return _sign_in_suppression(facts, policy)
+    if facts.opted_out:
         return "opted out 已退订"
-    if message.on_behalf_of:
-        for_them = _counted_today(session, message, day_start, Message.on_behalf_of == message.on_behalf_of)
-        if for_them >= policy.on_behalf_daily_cap:
-            return (f"cap of {policy.on_behalf_daily_cap} messages a day from {message.on_behalf_of} to one recipient "
-                    "reached 已达该组织每日发送上限")
+    if message.on_behalf_of and facts.for_them >= policy.on_behalf_daily_cap:
+        return (f"cap of {policy.on_behalf_daily_cap} messages a day from {message.on_behalf_of} to one recipient "
+                "reached 已达该组织每日发送上限")
     if message.channel != "sms":
         return None
-    if _counted_today(session, message, day_start, Message.kind == NOTICE) >= policy.sms_daily_cap:
+    if facts.notices >= policy.sms_daily_cap:
         return f"daily cap of {policy.sms_daily_cap} SMS reached 已达每日短信上限"
     if not message.urgent and in_quiet_hours(now, policy):
         message.send_after = end_of_quiet_hours(now, policy)
@@ -117,19 +183,12 @@ def _suppression(session, message: Message, policy, now: datetime) -> str | None
     return None
 
 
-def _sign_in_suppression(session, message: Message, policy, day_start: datetime) -> str | None:
+def _sign_in_suppression(facts, policy) -> str | None:
     """A code the recipient asked for: no opt-out applies (they asked for it), only its own cap. It is
     urgent (never held for quiet hours), and delivery drops it once expired (domain/delivery.py)."""
-    if _counted_today(session, message, day_start, Message.kind == SIGN_IN) >= policy.sign_in_daily_cap:
+    if facts.sign_ins >= policy.sign_in_daily_cap:
         return f"daily cap of {policy.sign_in_daily_cap} sign-in codes reached 已达每日登录验证码上限"
     return None
-
-
-def _counted_today(session, message: Message, day_start: datetime, *conditions) -> int:
-    """Other messages to this recipient on this channel since the station's midnight that count towards a cap."""
-    return session.scalar(select(func.count(Message.id)).where(
-        Message.recipient == message.recipient, Message.channel == message.channel, Message.id != message.id,
-        Message.status.in_(COUNTED_FOR_CAP), Message.created_at >= day_start, *conditions))
 
 
 def in_quiet_hours(moment: datetime, policy) -> bool:

@@ -72,8 +72,12 @@ def sms_segments(text: str) -> int:
 def find_template(session, key: str, locale: str) -> Template:
     template = session.scalar(select(Template).where(Template.key == key, Template.locale == locale))
     if template is None:
-        raise Refused(f"没有模板 {key} ({locale}) No template {key!r} in {locale}.", {"template": ["unknown template"]})
+        raise unknown_template(key, locale)
     return template
+
+
+def unknown_template(key: str, locale: str) -> Refused:
+    return Refused(f"没有模板 {key} ({locale}) No template {key!r} in {locale}.", {"template": ["unknown template"]})
 
 
 def shortened(value: str, max_chars: int | None) -> str:
