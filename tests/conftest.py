@@ -275,7 +275,9 @@ def auth(role: str = "staff", org: int | None = None, **kwargs) -> dict:
 
 
 def next_slot(hours: int = 2) -> tuple[str, str]:
-    """A two-hour slot nobody else in the test run has asked for, weeks ahead."""
+    """A two-hour slot nobody else in the test run has asked for, weeks ahead: 09:00, 12:00, 15:00 or
+    18:00 for two hours, so a test that picks its own time picks 11:00, 14:00, 17:00 or 20:00 for an hour
+    and never meets one of these, however many slots the tests before it took."""
     n = next(_slots)
     day = datetime.now(timezone(timedelta(hours=8))).date() + timedelta(days=30 + n // 4)
     start = datetime(day.year, day.month, day.day, 9 + (n % 4) * 3, 0, tzinfo=timezone(timedelta(hours=8)))
