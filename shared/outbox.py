@@ -53,22 +53,31 @@ class PendingTask:
                 "created_at": self.created_at, "attempts": 0}
 
 
-def enqueue(session, task_name: str, payload: dict) -> PendingTask:
+def enqueue(session, task_name: str, payload: dict, publish: bool = True) -> PendingTask:
     """Add a task to the outbox inside the caller's transaction.
 
     The rows of one transaction go to the database as one INSERT just before it commits (a Core
-    executemany, not one ORM object each: issue 14), and are published right after it."""
+    executemany, not one ORM object each: issue 14), and are published right after it.
+
+    `publish=False` writes a net, not a task to send now: the row is left to the relay, which
+    publishes it once it is older than RELAY_GRACE, unless the caller has meanwhile done the work
+    itself and said so (`relay.marks.add([row.id])`). Should the caller die between the commit and
+    that, the task still goes out."""
     check_outgoing(task_name, payload)
     row = PendingTask(id=new_id(), task_name=task_name, payload=payload,
                       headers={"request_id": request_id_var.get()}, created_at=utcnow())
-    pending = session.info.get("outbox_rows")
-    if pending is None:
-        pending = session.info["outbox_rows"] = []
-        before_commit(session, lambda: _write(session, pending))
-        relay = session.info.get("relay")
-        if relay is not None:
-            after_commit(session, lambda: relay.publish_committed(pending))
-    pending.append(row)
+    written = session.info.get("outbox_rows")
+    if written is None:
+        written = session.info["outbox_rows"] = []
+        before_commit(session, lambda: _write(session, written))
+    written.append(row)
+    relay = session.info.get("relay")
+    if publish and relay is not None:
+        published = session.info.get("outbox_published")
+        if published is None:
+            published = session.info["outbox_published"] = []
+            after_commit(session, lambda: relay.publish_committed(published))
+        published.append(row)
     return row
 
 

@@ -34,8 +34,9 @@ BUDGETS = {
     # The whole path, accepted → sent, in this one task: the accept's transaction, in which the message
     # is also claimed (its UPDATE to `sending` and its two history rows; SQLite inserts them one by one),
     # and the `sent`. Redis: the send lock taken together with the circuit's reading (one pipeline),
-    # then released; a closed circuit with no failures is not written on success. No deliver_message, no outbox row.
-    "notify.send_message": {"sqlite": (10, 2), "postgresql": (7, 2)},
+    # then released; a closed circuit with no failures is not written on success. No deliver_message runs; its
+    # outbox row is a net written with the claim, published only if the task ends before sending (tasks.py).
+    "notify.send_message": {"sqlite": (11, 2), "postgresql": (8, 2)},
 }
 
 

@@ -5,8 +5,9 @@ accepts it and, when it is due now, claims it in the same transaction and sends 
 after that has committed.
 `deliver_message` sends whatever else is to be sent: a message accepted over HTTP (a request
 does not wait on a provider), one to be tried again later, one released after quiet hours
-or swept up by `requeue_stuck_messages`. A worker that dies between the accept's commit and
-the send leaves the message `sending` with its send lock expiring, and that sweep queues it again.
+or swept up by `requeue_stuck_messages`, and the net `send_message` leaves in the outbox with its
+claim: a task that ends between the accept's commit and the send (or its hand-over) leaves the message
+`sending` and the net unmarked, and the relay publishes the net after its grace.
 """
 
 import logging
@@ -51,46 +52,61 @@ def send_message(self, session, payload):
                     message.id, type(exc).__name__, exc)
         messages.queue_delivery(session, message.id)
     else:
-        after_commit(session, lambda: _send_claimed(self, message, permit, now))
+        # The net: deliver_message in the outbox, written with the claim and not published. The task
+        # marks it done once the message is sent or handed over; should the task end between the
+        # commit and that (Celery ends a late-acked task whose broker connection is lost, and a copy
+        # of the task replayed after Redis lost its data stops in the inbox), the relay publishes it
+        # after its grace and deliver_message sends the message, `sending` with its lock gone or
+        # expired: in seconds, not at the stuck sweep (tests/faults/test_redis_lost.py found this).
+        net = messages.queue_delivery(session, message.id, publish=False)
+        after_commit(session, lambda: _send_claimed(self, message, permit, now, net))
 
 
-def _send_claimed(task, message, permit, now) -> None:
+def _send_claimed(task, message, permit, now, net) -> None:
     """Send the message just accepted and claimed; what cannot be sent now goes to `deliver_message`,
-    as its own retry would. Never raises: the accept has committed, and the message must not be lost."""
+    as its own retry would. Never raises: the accept has committed, and the message must not be lost.
+    Once the message is sent or handed over, its net is marked done; otherwise the relay publishes it."""
     context = notify_context()
     try:
         delivery.deliver_claimed(task.runtime.database, context.circuit, context.send_locks, permit, message, now)
+        handled = True
     except TransientError as exc:
-        _try_later(task, message, exc)
+        handled = _try_later(task, message, exc)
     except Exception:
         # The database away for the outcome, Redis for the lock's release, a bug: deliver_message tries again.
         log.exception("message %s could not be sent by the task that accepted it; queued for delivery", message.id)
-        _hand_over(task, message.id, 0)
+        handled = _hand_over(task, message.id, 0)
+    if handled:
+        task.runtime.relay.marks.add([net.id])
 
 
-def _try_later(task, message, exc: TransientError) -> None:
+def _try_later(task, message, exc: TransientError) -> bool:
+    """Hand the message over for its next try, or fail it when it had its tries; True once done."""
     delay = _next_try(task, message.id, exc, attempts=1)
-    if delay is not None:
-        _hand_over(task, message.id, delay)
+    return True if delay is None else _hand_over(task, message.id, delay)
 
 
-def _hand_over(task, message_id: int, countdown: float) -> None:
+def _hand_over(task, message_id: int, countdown: float) -> bool:
     """Queue `deliver_message` for the message in `countdown` seconds, published at once as Celery's
     own retry is; when Redis cannot take it, through the outbox, whose relay publishes it once Redis
-    is back. Should even that fail, the message is still `accepted` and the stuck sweep finds it."""
+    is back. False when even that fails: the message is still `accepted` (or `sending`), and its net,
+    if it has one, or the stuck sweep finds it."""
     payload = messages.delivery_payload(message_id)
     try:
         contracts.check_outgoing(contracts.DELIVER_MESSAGE, payload)
         # Its parent is this task, and it carries the request id on, as the outbox's rows do.
         task.app.send_task(contracts.DELIVER_MESSAGE, args=[payload], countdown=countdown, retry=False,
                            parent_id=task.request.id, headers={"request_id": request_id_var.get()})
+        return True
     except Exception:
         log.warning("could not publish the delivery of message %s; through the outbox instead", message_id)
         try:
             with task.runtime.database.transaction() as session:
                 messages.queue_delivery(session, message_id)
+            return True
         except Exception:
-            log.exception("message %s left accepted for the stuck sweep", message_id)
+            log.exception("message %s left for the relay or the stuck sweep", message_id)
+            return False
 
 
 def _next_try(task, message_id: int, exc: TransientError, attempts: int) -> float | None:

@@ -85,9 +85,15 @@ def fill_booking(page, words: dict, day: date, start: str, end: str) -> None:
     page.get_by_label(words["attendees"]).fill("20")
 
 
+def open_reviews(station) -> list[dict]:
+    answer = station.http("desk", "GET", "/reviews?status=open&per_page=100")
+    assert answer.status_code == 200, answer.text  # say why, rather than a KeyError on "items"
+    return answer.json()["items"]
+
+
 def approve_at_the_desk(station, booking_id: int) -> None:
-    review = wait_until(lambda: [r for r in station.http("desk", "GET", "/reviews?status=open&per_page=100").json()["items"]
-                                 if r["booking_id"] == booking_id], 30, 0.3, "the review at the desk")[0]
+    review = wait_until(lambda: [r for r in open_reviews(station) if r["booking_id"] == booking_id],
+                        30, 0.3, "the review at the desk")[0]
     answer = station.http("desk", "POST", f"/reviews/{review['id']}/decision", json={"decision": "approve"})
     assert answer.status_code in (200, 201), answer.text
     wait_until(lambda: station.http("booking", "GET", f"/bookings/{booking_id}").json()["status"] == "approved",

@@ -208,9 +208,11 @@ def delivery_payload(message_id: int) -> dict:
     return {"v": contracts.CONTRACT_VERSION, "message_id": message_id}
 
 
-def queue_delivery(session, message_id: int) -> None:
-    """`notify.deliver_message` for this message, through the outbox: published once this transaction commits."""
-    enqueue(session, contracts.DELIVER_MESSAGE, delivery_payload(message_id))
+def queue_delivery(session, message_id: int, publish: bool = True):
+    """`notify.deliver_message` for this message, through the outbox: published once this transaction
+    commits; or, with `publish=False`, a net the relay publishes unless the caller marks it done
+    (shared.outbox.enqueue). The outbox row."""
+    return enqueue(session, contracts.DELIVER_MESSAGE, delivery_payload(message_id), publish=publish)
 
 
 def record_status(session, message: Message, status: str, detail: str | None = None, at=None) -> None:
