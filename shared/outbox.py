@@ -257,6 +257,9 @@ class PublishedMarks:
             if self._pid == os.getpid():
                 return  # another thread of this process started it meanwhile
             self._lock = threading.Lock()
+            # Held through a whole flush: a flush() returns only once what was waiting when it was
+            # called is marked, even if the thread had taken it first.
+            self._flushing = threading.Lock()
             self._waiting = []
             self._wake = threading.Event()
             threading.Thread(target=self._run, name="outbox-marks", daemon=True).start()
@@ -291,14 +294,15 @@ class PublishedMarks:
     def flush(self) -> int:
         if self._pid != os.getpid():
             return 0
-        with self._lock:
-            ids, self._waiting = self._waiting, []
-        if not ids:
-            return 0
-        runtime = self.database.runtime
-        with counting(runtime.name if runtime is not None else "-", MARKS_UNIT):
-            self._mark(ids)
-        return len(ids)
+        with self._flushing:
+            with self._lock:
+                ids, self._waiting = self._waiting, []
+            if not ids:
+                return 0
+            runtime = self.database.runtime
+            with counting(runtime.name if runtime is not None else "-", MARKS_UNIT):
+                self._mark(ids)
+            return len(ids)
 
     def _mark(self, ids) -> None:
         for at in range(0, len(ids), self.BATCH):

@@ -151,3 +151,29 @@ def test_a_batch_that_fails_counts_none_of_its_rows_as_published(station, monkey
     stored = {row.id: row for row in outbox_rows(database)}
     assert [stored[row.id].published_at for row in rows] == [None, None, None]
     assert stored[rows[0].id].attempts == 1 and "Redis went away" in stored[rows[0].id].last_error
+
+
+def test_a_flush_returns_only_once_what_the_thread_took_first_is_marked(station, monkeypatch):
+    """flush() (a test's, or the one at exit) must not return while the thread is still marking the
+    rows it took: it waits for that batch (found by tests/notify/test_send_in_one_task.py in CI)."""
+    import threading as threading_module
+
+    database = station.database("booking")
+    with database.transaction() as session:
+        session.info["relay"] = None
+        row = enqueue(session, "desk.review_booking", review_payload(300))
+    marks = PublishedMarks(database, database.infrastructure.outbox)
+    marks.LINGER_SECONDS = 0
+    marking, release = threading_module.Event(), threading_module.Event()
+    mark = marks._mark
+
+    def slow_mark(ids):
+        marking.set()
+        release.wait(5)
+        mark(ids)
+    monkeypatch.setattr(marks, "_mark", slow_mark)
+    marks.add([row.id])
+    assert marking.wait(5)  # the thread has taken the row and is marking it
+    threading_module.Timer(0.2, release.set).start()
+    marks.flush()  # takes nothing itself, but waits for the thread's batch
+    assert {r.id: r.published_at for r in outbox_rows(database)}[row.id] is not None
