@@ -72,7 +72,7 @@ class VenueAvailability(MethodView):
             venue, bookings = venue_day(session, venue_id, args["date"])
             if venue is None:
                 raise NotFound(f"没有这个场地 No venue {venue_id}.")
-            answer = availability(session, venue, args["date"], context.calendar, bookings)
+            answer = availability(venue, args["date"], context.calendar, bookings)
         today = to_station_time(utcnow()).date()
         answer["notice_working_days"] = context.policy.notice_working_days
         answer["earliest_bookable_date"] = context.calendar.earliest_bookable_date(today, context.policy.notice_working_days)

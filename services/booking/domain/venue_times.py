@@ -74,26 +74,29 @@ def station_sessions(venue: Venue, day: date, calendar) -> list[Interval]:
 def holding_bookings(session, venue_id: int, start: datetime, end: datetime):
     """The id, start and end of a venue's bookings that hold part of [start, end), by start: rows,
     not whole bookings, which would bring their venue and organisation along (lazy="joined")."""
-    return session.execute(_holding_statement(), {"venue_id": venue_id, "start": start, "end": end,
-                                                  "earliest": start - LONGEST_BOOKING}).all()
+    return session.execute(_holding_statement(), _window(start, end) | {"venue_id": venue_id}).all()
+
+
+def _window(start: datetime, end: datetime) -> dict:
+    """The parameters of _holds() for [start, end) (LONGEST_BOOKING bounds the start)."""
+    return {"start": start, "end": end, "earliest": start - LONGEST_BOOKING}
+
+
+def _holds(venue_id):
+    """A booking of the venue `venue_id` (a parameter or a column) holding part of [:start, :end)."""
+    start, end = bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
+    return and_(Booking.venue_id == venue_id, Booking.status.in_(statuses.HOLDING), Booking.start < end,
+                Booking.start > bindparam("earliest", type_=UTCDateTime), Booking.end > start)
 
 
 @functools.cache
 def _holding_statement():
     """Built once (issue 14)."""
-    start, end = bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
-    return select(Booking.id, Booking.start, Booking.end).where(
-        Booking.venue_id == bindparam("venue_id"), Booking.status.in_(statuses.HOLDING),
-        Booking.start < end, Booking.start > bindparam("earliest", type_=UTCDateTime), Booking.end > start,
-    ).order_by(Booking.start)
+    return select(Booking.id, Booking.start, Booking.end).where(_holds(bindparam("venue_id"))).order_by(Booking.start)
 
 
-def busy_intervals(session, venue: Venue, day: date, calendar) -> list[Interval]:
-    day_start = datetime.combine(day, time(0), tzinfo=STATION_TZ)
-    return _busy(holding_bookings(session, venue.id, day_start, day_start + timedelta(days=1)), venue, day, calendar)
-
-
-def _busy(bookings, venue: Venue, day: date, calendar) -> list[Interval]:
+def busy_intervals(bookings, venue: Venue, day: date, calendar) -> list[Interval]:
+    """The day's bookings (their start and end) and the station's own sessions, by start."""
     booked = [Interval(b.start, b.end, "booked") for b in bookings]
     return sorted(booked + station_sessions(venue, day, calendar), key=lambda i: i.start)
 
@@ -102,9 +105,8 @@ def venue_day(session, venue_id: int, day: date) -> tuple[Venue | None, list]:
     """A venue and the start and end of its bookings that hold part of one day (station time), in one
     statement (issue 14): (None, []) when there is no such venue."""
     day_start = datetime.combine(day, time(0), tzinfo=STATION_TZ)
-    rows = session.execute(_venue_day_statement(), {"venue_id": venue_id, "start": day_start,
-                                                    "end": day_start + timedelta(days=1),
-                                                    "earliest": day_start - LONGEST_BOOKING}).all()
+    rows = session.execute(_venue_day_statement(),
+                           _window(day_start, day_start + timedelta(days=1)) | {"venue_id": venue_id}).all()
     if not rows:
         return None, []
     return rows[0][0], [booking for booking in rows if booking.start is not None]
@@ -112,10 +114,7 @@ def venue_day(session, venue_id: int, day: date) -> tuple[Venue | None, list]:
 
 @functools.cache
 def _venue_day_statement():
-    start, end = bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
-    holds = and_(Booking.venue_id == Venue.id, Booking.status.in_(statuses.HOLDING), Booking.start < end,
-                 Booking.start > bindparam("earliest", type_=UTCDateTime), Booking.end > start)
-    return (select(Venue, Booking.start, Booking.end).outerjoin(Booking, holds)
+    return (select(Venue, Booking.start, Booking.end).outerjoin(Booking, _holds(Venue.id))
             .where(Venue.id == bindparam("venue_id")).order_by(Booking.start))
 
 
@@ -134,9 +133,9 @@ def free_intervals(opening: list[Interval], busy: list[Interval]) -> list[Interv
     return free
 
 
-def availability(session, venue: Venue, day: date, calendar, bookings=None) -> dict:
-    """`bookings`: the day's holding bookings when the caller has read them already (venue_day)."""
-    busy = busy_intervals(session, venue, day, calendar) if bookings is None else _busy(bookings, venue, day, calendar)
+def availability(venue: Venue, day: date, calendar, bookings) -> dict:
+    """The day's free and busy times, from the venue and its holding bookings as venue_day() reads them."""
+    busy = busy_intervals(bookings, venue, day, calendar)
     return {"venue_id": venue.id, "date": day, "bookable": venue.bookable,
             "free": free_intervals(opening_intervals(venue, day), busy) if venue.bookable else [],
             "busy": busy}
