@@ -159,11 +159,12 @@ class Processes:
                 self.start(name, argv, env)
 
             def consuming():
-                # "ready." is an INFO line and benchmarks log WARNING, so: one new client blocked in BRPOP
-                # per worker, which a consumer issues only once its pool is up.
+                # "ready." is an INFO line and benchmarks log WARNING, so: one new client blocked in BLMOVE
+                # (shared.broker; BRPOP under kombu's own transport) per worker, which a consumer issues
+                # only once its pool is up.
                 for name, *_ in specs:
                     self.alive(name)
-                blocked = [c for c in client.client_list() if c.get("cmd") == "brpop" and c.get("id") not in before]
+                blocked = [c for c in client.client_list() if c.get("cmd") in ("blmove", "brpop") and c.get("id") not in before]
                 return len(blocked) >= len(specs)
             wait_until(consuming, 90, 0.1, f"{', '.join(s[0] for s in specs)} to consume")
         finally:

@@ -77,7 +77,7 @@ def raw_message(task: str, payload: dict) -> str:
 
 
 def post_all(client: redis.Redis, queue: str, messages: list[str]) -> None:
-    """One LPUSH per task, sent in one round trip; the worker BRPOPs them oldest first."""
+    """One LPUSH per task, sent in one round trip; the worker takes them oldest first."""
     pipe = client.pipeline(transaction=False)
     for message in messages:
         pipe.lpush(queue, message)

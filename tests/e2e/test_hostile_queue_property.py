@@ -161,7 +161,10 @@ def test_thousands_of_malformed_entries_each_end_as_a_dead_letter_and_the_worker
         try:
             wait_until(lambda: accounted() >= len(entries), 90, 0.5, f"{len(entries)} entries accounted for")
         except AssertionError:
-            print(f"accounted for {accounted()} of {len(entries)}; {client.llen('desk')} still queued")
+            inflight = list(client.scan_iter(match="yizhan:inflight:*"))
+            print(f"accounted for {accounted()} of {len(entries)}; {client.llen('desk')} still queued, "
+                  f"{client.hlen('unacked')} unacknowledged, {len(inflight)} in-flight lists: "
+                  f"{[client.lrange(key, 0, -1)[:1] for key in inflight[:5]]}")
             print(desk.logs())
             raise
         key = f"after-property-{uuid.uuid4()}"

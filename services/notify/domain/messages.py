@@ -238,8 +238,8 @@ def requeue_stuck(session, policy, now=None) -> int:
     """Queue delivery again for messages left `accepted` (a lost task, a lost relay) or `sending`
     (a worker died mid-send), but not held ones; the send lock keeps a live send from repeating.
 
-    A task can be lost in Redis: kombu takes it off the queue with BRPOP and only then records it
-    as unacknowledged, so a worker killed in between loses it (celery/kombu#305)."""
+    A task taken by a worker that died comes back by itself (shared.broker, late acknowledgement);
+    this sweep is the last net, for a message no task is left to finish."""
     now = now or utcnow()
     due = (Message.send_after.is_(None)) | (Message.send_after <= now)
     since = now - timedelta(seconds=policy.stuck_after_seconds)
