@@ -86,6 +86,12 @@ def _write(session, rows: list[PendingTask]) -> None:
     session.connection().execute(table.insert(), [row.values() for row in rows])
 
 
+def marker_key(url) -> str:
+    """The Redis key by which the relay of the database at `url` (a SQLAlchemy URL) sees that Redis kept
+    its data: set by its first pass, missing again only if Redis forgot."""
+    return f"yizhan:outbox:{url.database or 'db'}:alive"
+
+
 class OutboxRelay:
     """Publishes outbox rows of one service's database through its Celery app."""
 
@@ -96,7 +102,7 @@ class OutboxRelay:
         self._local = threading.local()
         self._redis = None
         self.marks = PublishedMarks(database, self.outbox)
-        self.marker_key = f"yizhan:outbox:{database.engine.url.database or 'db'}:alive"
+        self.marker_key = marker_key(database.engine.url)
         self.replay_window = REPLAY_WINDOW
 
     def _producer(self):
@@ -222,13 +228,17 @@ class OutboxRelay:
             return self._publish_rows(rows)
 
     def run(self, stop: threading.Event, interval: float) -> None:
-        while not stop.wait(interval):
+        """A pass at once, so a worker that starts after Redis lost its data replays before its tasks
+        flow, not one interval into them; then one every `interval` seconds."""
+        while True:
             try:
                 count = self.relay_once()
                 if count:
                     log.info("outbox: relayed %d task(s)", count)
             except Exception:
                 log.exception("outbox: relay pass failed; retrying")
+            if stop.wait(interval):
+                return
 
 
 class PublishedMarks:
