@@ -236,11 +236,11 @@ class Channel(kombu_redis.Channel):
         """Put back on its queue every entry a consumer took and never recorded: an in-flight list older
         than its BLMOVE's timeout and the grace. Entries on a queue's priority sub-lists, which nobody
         here watches, go onto the plain list too. Returns how many entries were put back."""
+        if not self._moves():
+            return 0
         now = time() if now is None else now
         cutoff = now - self.brpop_timeout - max(STRANDED_AFTER_SECONDS, self.visibility_timeout / 10)
         restored = 0
-        if not self._moves():
-            return restored
         with self.conn_or_acquire() as client:
             for queue in self.active_queues:
                 for key in client.scan_iter(match=_glob_escaped(INFLIGHT_PREFIX + queue) + ":*", count=1000):
