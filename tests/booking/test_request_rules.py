@@ -61,6 +61,20 @@ def test_the_monthly_quota_counts_hours_too(desk):
     assert refused.value.code == "quota"
 
 
+def test_the_hours_quota_holds_to_the_minute(desk):
+    """Three bookings of 1 h 40 min fill a 5-hour quota exactly: the held hours are summed by the
+    database (each booking rounded to the second, so floating point never tips an exact fit over)."""
+    desk.policy = replace(desk.policy, monthly_bookings=10, monthly_hours=5)
+    desk.request(NOW, "2026-03-10 09:00", hours=5 / 3)
+    desk.request(NOW, "2026-03-11 09:00", hours=5 / 3)
+    assert desk.request(NOW, "2026-03-12 09:00", hours=5 / 3).bookings  # 5 h in all: allowed
+    with pytest.raises(Refused) as refused:
+        desk.request(NOW, "2026-03-13 09:00", hours=0.5)
+    assert refused.value.code == "quota"
+    assert "5 hours" in refused.value.message
+    assert refused.value.fields["organization_id"] == ["2026-03: 4 bookings, 5.5 hours"]
+
+
 def test_default_quota_is_four_bookings_and_twenty_hours(desk):
     from services.booking.policy import BookingPolicy
 

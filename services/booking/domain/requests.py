@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, true
+from sqlalchemy import bindparam, func, insert, select, true
 from sqlalchemy.exc import IntegrityError
 
 from services.booking.domain import integrity
@@ -28,6 +28,7 @@ from shared import contracts
 from shared.db import UTCDateTime, utcnow
 from shared.errors import Conflict, NotFound, Refused
 from shared.outbox import enqueue
+from shared.sql_time import hours_between
 from shared.timefmt import STATION_TZ, to_station_time
 
 
@@ -136,7 +137,10 @@ def _statements() -> _Statements:
         venue_and_organization=select(Venue, Organization, *integrity.credit_columns())
         .join_from(Venue, Organization, true())
         .where(Venue.id == bindparam("venue_id"), Organization.id == bindparam("organization_id")),
-        quota=select(Booking.start, Booking.end).where(
+        # How many, and how many seconds (each rounded, so that floating point never tips a request over the
+        # quota): one row however many bookings the organisation holds that month.
+        quota=select(func.count(),
+                     func.coalesce(func.sum(func.round(hours_between(Booking.start, Booking.end) * 3600)), 0)).where(
             Booking.organization_id == bindparam("organization_id"), Booking.status.in_(QUOTA),
             Booking.start >= bindparam("first", type_=UTCDateTime), Booking.start < bindparam("after", type_=UTCDateTime)),
         insert_bookings=insert(Booking.__table__).returning(Booking.__table__.c.id, sort_by_parameter_order=True),
@@ -234,11 +238,10 @@ def _check_quota(session, organization, occurrences, policy) -> None:
     for month, new in by_month.items():
         first = datetime.strptime(month, "%Y-%m").replace(tzinfo=STATION_TZ)
         after = (first + timedelta(days=32)).replace(day=1)
-        existing = session.execute(_statements().quota,
-                                   {"organization_id": organization.id, "first": first, "after": after}).all()
-        count = len(existing) + len(new)
-        hours = (sum((e.end - e.start).total_seconds() for e in existing)
-                 + sum((o.end - o.start).total_seconds() for o in new)) / 3600
+        held, seconds = session.execute(_statements().quota,
+                                        {"organization_id": organization.id, "first": first, "after": after}).one()
+        count = held + len(new)
+        hours = (float(seconds) + sum((o.end - o.start).total_seconds() for o in new)) / 3600
         if count > policy.monthly_bookings or hours > policy.monthly_hours:
             raise Refused(f"超出本月预约额度(每月{policy.monthly_bookings}次、{policy.monthly_hours}小时) "
                           f"Over the monthly quota for {month}: {policy.monthly_bookings} bookings and "
