@@ -10,9 +10,12 @@ by database, drives each endpoint and its bare counterpart with N keep-alive
 connections for a fixed time. Each booking API has its own PROMETHEUS_MULTIPROC_DIR,
 so its /metrics merges its gunicorn workers; read before and after each endpoint's
 run, it gives the SQL statements and Redis round trips per request
-(shared/work_counts.py). The client runs on the same machine as the servers, so
-absolute figures are a floor; the ratio to the bare endpoint measured in the same
-run is the figure to compare.
+(shared/work_counts.py). Between each bare endpoint and its real one it also drives
+that endpoint's floor (bench/floor_app.py, one per database): the same database and
+Redis with no rule checked, one SELECT for the read and one INSERT plus one published
+task for the write, the least the real endpoint can cost on this stack. The client
+runs on the same machine as the servers, so absolute figures are a lower bound; the
+ratio to the bare endpoint measured in the same run is the figure to compare.
 """
 
 import argparse
@@ -33,13 +36,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (SECRET, PostgresDatabases, Processes, booking_request, drive,  # noqa: E402
                           migrate_and_seed, request_work, run, station_env, stop_on_sigterm, with_metrics_dir,
                           work_per_request)
+from bench import floor_app  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
+from shared.settings import Settings  # noqa: E402
 
 AVAILABILITY = "GET /venues/11/availability"
 BOOKING = "POST /bookings"
 # Each endpoint beside its bare counterpart, and the route rule its work is counted under.
 PAIRS = [(AVAILABILITY, "bare Flask GET /bare", "/venues/<int:venue_id>/availability"),
          (BOOKING, "bare Flask POST /bare", "/bookings")]
+# Each endpoint's floor (bench/floor_app.py), measured between the bare endpoint and the real one.
+FLOORS = {AVAILABILITY: "floor: one SELECT", BOOKING: "floor: one INSERT, one task"}
 NOTES_HEADING = "## What the time goes to"
 
 
@@ -57,30 +64,37 @@ def booking_requests():
     return make
 
 
-def scenarios(api_port: int, bare_port: int) -> list[tuple]:
-    """(name, port, method, make_request, route rule counted or None): each bare endpoint just before its pair."""
+def scenarios(api_port: int, bare_port: int, floor_port: int) -> list[tuple]:
+    """(name, port, method, make_request, route rule counted or None): each bare endpoint, then its
+    floor, then the real endpoint."""
     auth = {"Authorization": f"Bearer {issue_token(SECRET, 'resident', 'bench')}"}
     availability_day = (date.today() + timedelta(days=40)).isoformat()
     bare_body = json.dumps({"title": "bench", "attendees": 10})
     return [
         ("bare Flask GET /bare", bare_port, "GET", lambda: ("/bare", None, {}), None),
+        (FLOORS[AVAILABILITY], floor_port, "GET", lambda: ("/floor/venues/11", None, {}), None),
         (AVAILABILITY, api_port, "GET", lambda: (f"/venues/11/availability?date={availability_day}", None, auth),
          PAIRS[0][2]),
         ("bare Flask POST /bare", bare_port, "POST", lambda: ("/bare", bare_body, {"Content-Type": "application/json"}),
          None),
+        (FLOORS[BOOKING], floor_port, "POST", lambda: ("/floor", bare_body, {"Content-Type": "application/json"}), None),
         (BOOKING, api_port, "POST", booking_requests(), PAIRS[1][2]),
     ]
 
 
-def measure(database: str, api_port: int, bare_port: int, args) -> dict:
-    """Every scenario against one database's booking API; results by name, with the work per request."""
+def measure(database: str, ports: dict, args) -> dict:
+    """Every scenario against one database's booking API and floor; results by name, with the work per
+    request."""
     results = {}
-    for name, port, method, make, rule in scenarios(api_port, bare_port):
+    for name, port, method, make, rule in scenarios(ports["api"], ports["bare"], ports["floor"]):
         drive(port, method, make, min(1, args.seconds), 4)  # warm up
         before = request_work(port, "booking", rule) if rule else None
         result = drive(port, method, make, args.seconds, args.connections)
         if rule:
             result["work"] = work_per_request(before, request_work(port, "booking", rule))
+        failed = {code: n for code, n in result["statuses"].items() if not 200 <= code < 300}
+        if failed:  # an error answered fast must never count as throughput
+            raise SystemExit(f"{database} {name}: {sum(failed.values())} requests failed {failed}")
         results[name] = result
         work = f"  {result['work']['sql']:.1f} SQL, {result['work']['redis']:.1f} Redis per request" if rule else ""
         print(f"{database:10} {name:30} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.1f} ms  "
@@ -89,17 +103,21 @@ def measure(database: str, api_port: int, bare_port: int, args) -> dict:
 
 
 def start_stations(processes: Processes, work: Path, databases: dict) -> dict:
-    """Migrated, seeded booking databases and an API on each (database label → its port), and the
-    bare app ("bare" → its port), started side by side."""
+    """Migrated, seeded booking databases, a booking API and a floor app on each, and the bare app,
+    started side by side: database label → {"api", "floor", "bare"} → port."""
     env = station_env(work)
     env["REDIS_URL"] = processes.redis(env)
     envs = {label: with_metrics_dir(station_env(work, REDIS_URL=env["REDIS_URL"], **urls), work, f"booking-{label}")
             for label, urls in databases.items()}
     with ThreadPoolExecutor(len(envs)) as pool:
         list(pool.map(lambda e: migrate_and_seed(e, ["booking"]), envs.values()))
-    specs = [(f"booking-api-{label}", "services.booking:create_app()", e) for label, e in envs.items()]
+    for e in envs.values():
+        floor_app.create_table(Settings.from_env(e).database_url("booking"))
+    specs = [spec for label, e in envs.items() for spec in (
+        (f"booking-api-{label}", "services.booking:create_app()", e),
+        (f"floor-api-{label}", "bench.floor_app:create_app()", e))]
     ports = processes.apis(specs + [("bare-api", "bench.bare_app:create_app()", env)])
-    return {**dict(zip(envs, ports)), "bare": ports[-1]}
+    return {label: {"api": ports[2 * i], "floor": ports[2 * i + 1], "bare": ports[-1]} for i, label in enumerate(envs)}
 
 
 def main() -> int:
@@ -116,7 +134,7 @@ def main() -> int:
     databases = {"SQLite": {}, **({"PostgreSQL": postgres.env()} if postgres else {})}
     try:
         ports = start_stations(processes, work, databases)
-        results = {label: measure(label, ports[label], ports["bare"], args) for label in databases}
+        results = {label: measure(label, ports[label], args) for label in databases}
     finally:
         processes.stop_all()
         if postgres:
@@ -149,18 +167,24 @@ def render(results: dict, args) -> str:
              f"gunicorn with shared/gunicorn_conf.py ({os.environ.get('YIZHAN_API_WORKERS', '2')} workers × "
              f"{os.environ.get('YIZHAN_API_THREADS', '4')} threads), rate limiting off, client on the same "
              f"{os.cpu_count()}-core machine; one booking API per database, each endpoint measured right after "
-             "its bare counterpart. SQL statements and Redis round trips per request come from the API's own "
-             "counters on /metrics (shared/work_counts.py), read before and after the endpoint's run.",
+             "its bare counterpart and its floor. SQL statements and Redis round trips per request come from the "
+             "API's own counters on /metrics (shared/work_counts.py), read before and after the endpoint's run. "
+             "A floor (bench/floor_app.py, on the same database and Redis, served the same way) does the least "
+             "the endpoint can do on this stack with no rule in it: for availability one SELECT of the venue by "
+             "its key; for a booking one transaction that INSERTs one row, then one Celery task published after "
+             "the commit. Its ratio bounds the endpoint's; the floors count no work, so their counts read —.",
              "",
              "| database | endpoint | req/s | p50 ms | p99 ms | SQL statements / request | Redis round trips / request "
              "| baseline req/s | baseline p99 ms | req/s ratio |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for database, by_name in results.items():
         for name, baseline, _ in PAIRS:
-            r, b = by_name[name], by_name[baseline]
-            lines.append(f"| {database} | {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-                         f"{r['work']['sql']:.1f} | {r['work']['redis']:.1f} | {b['rps']:.0f} | {b['p99_ms']:.1f} | "
-                         f"{r['rps'] / b['rps']:.2f} |")
+            b = by_name[baseline]
+            for shown in (FLOORS[name], name):
+                r = by_name[shown]
+                counts = f"{r['work']['sql']:.1f} | {r['work']['redis']:.1f}" if "work" in r else "— | —"
+                lines.append(f"| {database} | {shown} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                             f"{counts} | {b['rps']:.0f} | {b['p99_ms']:.1f} | {r['rps'] / b['rps']:.2f} |")
     return "\n".join(lines) + "\n"
 
 

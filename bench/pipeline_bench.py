@@ -16,7 +16,10 @@ process (`yizhan smtp-sink`). Then:
    its merged figures (PROMETHEUS_MULTIPROC_DIR, YIZHAN_WORKER_METRICS_PORT:
    shared/task_metrics.py); from them, the SQL statements and Redis round trips
    both tasks counted (shared/work_counts.py), per message.
-2. the baseline: a worker of bench/noop_app.py, an app from the same factory
+2. right after each database's run, the floor: a worker of bench/floor_worker.py
+   (same factory and options), N `notify.floor` tasks, each one INSERT in one
+   transaction and one fixed e-mail to the same sink, clocked as the baseline.
+3. the baseline: a worker of bench/noop_app.py, an app from the same factory
    (shared.celery_app.make_celery: same JSON, late acks, prefetch 1), same
    command-line options and concurrency; N `notify.noop` tasks posted the same
    way; the clock runs until a Redis counter, which each task INCRs, reaches N.
@@ -45,6 +48,7 @@ from sqlalchemy import create_engine, func, make_url, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import floor_app  # noqa: E402
 from bench.common import (PostgresDatabases, Processes, migrate_and_seed, percentiles, publish, run,  # noqa: E402
                           sample_sum, scrape, station_env, stop_on_sigterm, with_metrics_dir, work_done)
 from services.notify.domain.messages import SENT  # noqa: E402
@@ -53,6 +57,7 @@ from shared.outbox import marker_key  # noqa: E402
 from yizhan.processes import BIN, free_port, port_answers, wait_until  # noqa: E402
 
 NOOP_DONE_KEY = "bench:noop:done"  # bench/noop_app.py DONE_KEY; not imported, so this script needs no app settings
+FLOOR_DONE_KEY = "bench:floor:done"  # bench/floor_worker.py DONE_KEY, likewise
 EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 DEADLINE_SECONDS = 120
 TASKS = ("notify.send_message", "notify.deliver_message")  # shared.contracts SEND_MESSAGE, DELIVER_MESSAGE
@@ -93,7 +98,7 @@ def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Pat
     metrics_port = free_port()
     env = {**with_metrics_dir(env, work, name), "YIZHAN_WORKER_METRICS_PORT": str(metrics_port)}
     processes.worker(name, "services.notify.worker", "notify", env, concurrency)
-    database_url = env.get("NOTIFY_DATABASE_URL") or f"sqlite:///{work / 'notify.db'}"
+    database_url = notify_database_url(env, work)
     # The relay's first pass, at its start, finds this fresh Redis without its marker and replays what the
     # outbox holds (shared/outbox.py replay_if_redis_forgot): let it, before the clock starts, or it
     # replays the nets of messages being sent, and the run counts deliver_message tasks a steady
@@ -162,22 +167,42 @@ def task_work(metrics_url: str, n: int) -> dict:
     return {task: work_done(samples, "notify", task) for task in TASKS}
 
 
-def run_baseline(processes: Processes, env: dict, client: redis.Redis, n: int, concurrency: int) -> dict:
-    name = "noop-worker"
-    client.delete(NOOP_DONE_KEY)
-    processes.worker(name, "bench.noop_app", "notify", env, concurrency)
-    tasks = [raw_message("notify.noop", {"v": 1}) for _ in range(n)]
+def run_counted(processes: Processes, env: dict, client: redis.Redis, n: int, concurrency: int, app: str, task: str,
+                done_key: str, make_payload) -> dict:
+    """A worker of `app`; N `task`s posted at once; the clock runs until the Redis counter each task
+    INCRs at its end reaches N."""
+    name = app.rsplit(".", 1)[-1]
+    client.delete(done_key)
+    processes.worker(name, app, "notify", env, concurrency)
+    tasks = [raw_message(task, make_payload(i)) for i in range(n)]
     began = time.monotonic()
     post_all(client, "notify", tasks)
 
     def all_done():
-        processes.alive(name)
-        return int(client.get(NOOP_DONE_KEY) or 0) >= n
+        if not processes.alive(name):
+            raise SystemExit(f"{name} died; its log:\n{processes.log(name)[-3000:]}")
+        return int(client.get(done_key) or 0) >= n
     # A GET every 5 ms: the whole run may last well under a second, so the 0.2 s poll would blur it.
-    wait_until(all_done, DEADLINE_SECONDS, 0.005, f"{n} noop tasks")
+    wait_until(all_done, DEADLINE_SECONDS, 0.005, f"{n} {task} tasks")
     elapsed = time.monotonic() - began
     processes.stop(name)
     return {"elapsed": elapsed, "rate": n / elapsed}
+
+
+def run_baseline(processes: Processes, env: dict, client: redis.Redis, n: int, concurrency: int) -> dict:
+    return run_counted(processes, env, client, n, concurrency, "bench.noop_app", "notify.noop", NOOP_DONE_KEY,
+                       lambda i: {"v": 1})
+
+
+def run_floor(processes: Processes, env: dict, client: redis.Redis, work: Path, n: int, concurrency: int) -> dict:
+    """The pipeline's floor on one database (bench/floor_worker.py): one INSERT and one fixed e-mail per task."""
+    floor_app.create_table(notify_database_url(env, work))
+    return run_counted(processes, env, client, n, concurrency, "bench.floor_worker", "notify.floor",
+                       FLOOR_DONE_KEY, lambda i: {"to": f"floor{i}@example.org"})
+
+
+def notify_database_url(env: dict, work: Path) -> str:
+    return env.get("NOTIFY_DATABASE_URL") or f"sqlite:///{work / 'notify.db'}"
 
 
 # --- main ------------------------------------------------------------------------------------------
@@ -218,6 +243,9 @@ def main() -> int:
             print(f"pipeline  {database:10} {pipeline['rate']:8.1f} messages/s  ({pipeline['elapsed']:.2f} s; "
                   f"{pipeline['mails']} .eml files in the sink; per message {pipeline['work']['sql']:.1f} SQL, "
                   f"{pipeline['work']['redis']:.1f} Redis: {pipeline['work_by_task']})", flush=True)
+            pipeline["floor"] = run_floor(processes, database_env, client, work, args.messages, args.concurrency)
+            print(f"floor     {database:10} {pipeline['floor']['rate']:8.1f} tasks/s     "
+                  f"({pipeline['floor']['elapsed']:.2f} s)", flush=True)
         baseline = run_baseline(processes, env, client, args.messages, args.concurrency)
         print(f"baseline  {baseline['rate']:8.1f} tasks/s     ({baseline['elapsed']:.2f} s)", flush=True)
     finally:
@@ -243,16 +271,21 @@ def render(pipelines: list[dict], baseline: dict, args) -> str:
         "after the run and divided by N. Baseline: a Celery app from the same factory "
         "(`shared.celery_app.make_celery`), same worker options, whose one task only INCRs a Redis counter so "
         "its completion can be seen (a tiny cost), posted the same way after the pipelines; its clock stops when the "
-        "counter reaches N (read every 5 ms). No warm-up in any run.",
+        "counter reaches N (read every 5 ms). No warm-up in any run. The floor, on each database right after its "
+        "pipeline (bench/floor_worker.py, same factory and options, clocked as the baseline): a task that INSERTs "
+        "one row in one transaction and hands a fixed e-mail of a few hundred bytes, not built with the `email` "
+        "package, to the same SMTP sink over a kept connection, with no contract, inbox, template, send lock or "
+        "outbox; its ratio bounds the pipeline's.",
         "",
         "| database | N | concurrency | messages/s | SQL statements / message | Redis round trips / message "
-        "| baseline tasks/s | ratio | accept→sent p50 / p99 s | post→sent p50 / p99 s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        "| baseline tasks/s | ratio | floor tasks/s | floor ratio | accept→sent p50 / p99 s | post→sent p50 / p99 s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for p in pipelines:
         a2s, p2s = p["accept_to_sent"], p["post_to_sent"]
         lines.append(f"| {p['database']} | {args.messages} | {args.concurrency} | {p['rate']:.1f} | "
                      f"{p['work']['sql']:.1f} | {p['work']['redis']:.1f} | {baseline['rate']:.0f} | "
-                     f"{p['rate'] / baseline['rate']:.3f} | {a2s['p50']:.2f} / {a2s['p99']:.2f} | "
+                     f"{p['rate'] / baseline['rate']:.3f} | {p['floor']['rate']:.1f} | "
+                     f"{p['floor']['rate'] / baseline['rate']:.3f} | {a2s['p50']:.2f} / {a2s['p99']:.2f} | "
                      f"{p2s['p50']:.2f} / {p2s['p99']:.2f} |")
     split = "; ".join(f"{p['database']}: " + ", ".join(
         f"`{task.split('.')[1]}` {w['sql']:.1f} SQL and {w['redis']:.1f} Redis" for task, w in p["work_by_task"].items())

@@ -68,9 +68,9 @@ def start_station(processes: Processes, work: Path, database: str, urls: dict) -
 def profile_station(processes: Processes, database: str, port: int, profile_dir: Path, seconds: float) -> dict:
     """Drive each endpoint on one database's API, stop it, and read its profiles, by endpoint."""
     counts = {}
-    for endpoint, _, method, make, rule in scenarios(port, port):
+    for endpoint, _, method, make, rule in scenarios(port, port, port):
         if rule is None:
-            continue  # the bare endpoints: nothing to profile
+            continue  # the bare endpoints and the floors: nothing to profile
         drive(port, method, make, min(1, seconds), 1)  # warm up, unprofiled
         result = drive(port, method, profiled(make), seconds, 1)
         counts[endpoint] = (method, result["requests"])

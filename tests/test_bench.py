@@ -19,7 +19,8 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_RUNS = [
     ("http_bench.py", ["--seconds", "0.5", "--connections", "4"], "## HTTP: the booking API",
-     ["| SQLite | GET /venues/11/availability |", "| SQLite | POST /bookings |"]),
+     ["| SQLite | GET /venues/11/availability |", "| SQLite | POST /bookings |",
+      "| SQLite | floor: one SELECT |", "| SQLite | floor: one INSERT, one task |"]),
     ("pipeline_bench.py", ["--messages", "10"], "## Notification pipeline", ["| SQLite | 10 | 2 |"]),
     ("e2e_bench.py", ["--samples", "3"], "## End-to-end latency",
      ["booking request → review case visible at the desk", "decision → booker's SMS handed to the provider"]),
@@ -32,7 +33,8 @@ SMALL_RUNS = [
 # ports, with databases of its own.
 LANES = [["http_bench.py", "e2e_bench.py", "profile_bench.py"], ["pipeline_bench.py", "scale_bench.py"]]
 # The rows each script adds when PostgreSQL answers.
-POSTGRES_ROWS = {"http_bench.py": ["| PostgreSQL | GET /venues/11/availability |", "| PostgreSQL | POST /bookings |"],
+POSTGRES_ROWS = {"http_bench.py": ["| PostgreSQL | GET /venues/11/availability |", "| PostgreSQL | POST /bookings |",
+                                   "| PostgreSQL | floor: one SELECT |", "| PostgreSQL | floor: one INSERT, one task |"],
                  "pipeline_bench.py": ["| PostgreSQL | 10 | 2 |"], "scale_bench.py": ["| PostgreSQL | 400 |"],
                  "e2e_bench.py": [],
                  "profile_bench.py": ["| PostgreSQL | GET /venues/11/availability |", "| PostgreSQL | POST /bookings |"]}
