@@ -16,6 +16,11 @@ task_var = contextvars.ContextVar("task", default=(None, None))
 # start position costs a bounded number of steps and a whole scan is linear.
 _ID_NUMBER = re.compile(r"(?<![0-9])([1-9][0-9]{3})[0-9]{10}([0-9]{3}[0-9Xx])(?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])((?:\+?86)?1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+# A UUID (a task id, a request id) is nobody's number: its hex may hold a run of digits shaped like a
+# mobile number ("…-a17377924170"), which masked would make the id unsearchable in the logs.
+# Only a whole one, with no hex on either side: "13812345678-…" holds no UUID, and its number is masked.
+_UUID = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+                   r"(?![0-9a-fA-F])")
 # An e-mail address is found from its "@" (a pattern starting at the local part tries every
 # character of a long run without "@" against the whole rest of the run: quadratic, hours of CPU
 # for a 2 MiB task name, issue 11). The domain is bounded as DNS bounds it (RFC 1035: 253 characters).
@@ -33,9 +38,17 @@ def mask_personal_data(text: str) -> str:
     Looks at the first MAX_MASKED_CHARS characters only and runs in linear time on any input;
     what is cut is said, with its length."""
     text = _cut(text)
-    text = _ID_NUMBER.sub(r"\1**********\2", text)
-    text = _MOBILE.sub(r"\1****\2", text)
+    pieces, done = [], 0
+    for uuid_match in _UUID.finditer(text):  # numbers are masked between UUIDs, never inside one
+        pieces += [_mask_numbers(text[done:uuid_match.start()]), uuid_match.group()]
+        done = uuid_match.end()
+    text = "".join(pieces) + _mask_numbers(text[done:])
     return _mask_emails(text)
+
+
+def _mask_numbers(text: str) -> str:
+    text = _ID_NUMBER.sub(r"\1**********\2", text)
+    return _MOBILE.sub(r"\1****\2", text)
 
 
 def _cut(text: str) -> str:

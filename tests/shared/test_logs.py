@@ -18,6 +18,18 @@ def test_mobile_numbers_id_numbers_and_addresses_are_masked():
         assert secret not in masked
 
 
+def test_a_uuid_whose_hex_holds_a_mobile_shaped_run_stays_whole_and_numbers_beside_it_are_masked():
+    """A task id like this one was masked to `…-a173****4170`: a log line no longer named its task
+    (test_dead_letters failed on it in a full run). A number is masked right up to a UUID, and an
+    address whose local part is a UUID is still masked."""
+    task_id = "twice-d35177ef-65ec-4bbf-ba23-a17377924170"
+    masked = mask_personal_data(f"task {task_id} already processed; call 13812345678,13912345678{task_id[6:]}")
+    assert f"task {task_id} already processed" in masked
+    assert "13812345678" not in masked and "13912345678" not in masked and "139****5678" in masked
+    assert mask_personal_data(f"{task_id[6:]}@example.org") == "d***@example.org"
+    assert mask_personal_data("13812345678-65ec-4bbf-ba23-a17377924170") == "138****5678-65ec-4bbf-ba23-a173****4170"
+
+
 def test_a_log_line_is_one_json_object_with_service_request_and_task():
     record = logging.LogRecord("yizhan", logging.INFO, __file__, 1, "sent to %s", ("13812345678",), None)
     request_token = request_id_var.set("req-1")
@@ -48,6 +60,7 @@ def test_masking_looks_at_a_capped_prefix_of_a_huge_text_and_says_what_it_cut():
     ("x" * 50 + "@b.") * 4_000,                   # domains that almost end
     "1" * 200_000,                                # one long number
     "a.b" * 70_000 + "@example.org",              # one address with a long local part, cut away
+    "d35177ef-65ec-4bbf-ba23-" * 10_000,          # UUIDs that almost are
 ])
 def test_pathological_inputs_are_masked_within_the_cap(pathological):
     masked = mask_personal_data(pathological)
