@@ -12,6 +12,7 @@ import logging
 
 from celery import Task
 from celery.exceptions import Retry
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from shared.backoff import backoff_seconds
@@ -92,9 +93,9 @@ class ContractTask(Task):
             with self.database.transaction() as session:
                 # The inbox row first, alone: a task id already processed (a redelivery, a relay that
                 # published twice, another worker at the same moment) fails here on the primary key
-                # before the body does anything, in one statement instead of a read and a write.
-                session.add(processed(task_id=task_id, task_name=self.name))
-                session.flush()
+                # before the body does anything, in one statement instead of a read and a write. A Core
+                # INSERT: nothing reads the row back, and the unit of work's flush cost twice as much.
+                session.execute(insert(processed.__table__), {"task_id": task_id, "task_name": self.name})
                 return self.run(session, payload)
         except IntegrityError:
             with self.database.reader() as session:
