@@ -1,5 +1,6 @@
 """E-mail over SMTP (plain, STARTTLS or SSL, with login), one connection per worker process."""
 
+import functools
 import smtplib
 import ssl
 from email import errors as email_errors
@@ -10,6 +11,16 @@ from services.notify.domain.templates import one_line
 from services.notify.providers.base import PermanentError, Provider, TransientError, UnsendableMessage
 
 _connections: dict = {}
+
+
+@functools.lru_cache(maxsize=8)
+def _from_header(mail_from: str):
+    """The From header, parsed once per process (the station's own address, the same on every e-mail;
+    parsing an address header is a good part of building an e-mail). A parsed header is immutable and
+    is stored as it is by the message it is given to; an address that cannot be one raises each time."""
+    email = EmailMessage()
+    email["From"] = mail_from
+    return email["From"]
 
 
 class SmtpProvider(Provider):
@@ -53,7 +64,7 @@ class SmtpProvider(Provider):
         """The e-mail; UnsendableMessage when this message cannot be one (nothing to do with the server)."""
         try:
             email = EmailMessage()
-            email["From"] = self.settings.mail_from
+            email["From"] = _from_header(self.settings.mail_from)
             email["To"] = one_line(message.recipient)
             email["Subject"] = one_line(message.subject or "")
             email["Message-ID"] = make_msgid(idstring=f"yizhan-{message.id}")
