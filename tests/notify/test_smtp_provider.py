@@ -112,3 +112,15 @@ def test_a_line_break_in_a_header_is_taken_out_and_a_message_that_cannot_be_buil
     finally:
         smtp._drop_connection()
         controller.stop()
+
+
+def test_the_station_address_is_parsed_once_and_a_bad_one_fails_each_message_as_unsendable():
+    good = SmtpProvider(Settings.from_env({"MAIL_FROM": "社区驿站 Station <station@example.org>"}))
+    first, second = good.build(message(21)), good.build(message(22))
+    assert first["From"] is second["From"]  # one parsed header, shared: it is immutable
+    assert (first["From"].addresses[0].display_name, first["From"].addresses[0].addr_spec) == (
+        "社区驿站 Station", "station@example.org")
+    bad = SmtpProvider(Settings.from_env({"MAIL_FROM": "Station <station@example.org>\r\nBcc: all@example.org"}))
+    for n in (23, 24):  # refused each time, never remembered as if it were an address
+        with pytest.raises(UnsendableMessage):
+            bad.build(message(n))
