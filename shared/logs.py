@@ -33,7 +33,7 @@ MAX_MASKED_CHARS = 16_000
 
 
 def mask_personal_data(text: str) -> str:
-    """`13812345678` → `138****5678`; ID numbers and e-mail addresses likewise.
+    """`13812345678` → `138****5678`; ID numbers and e-mail addresses likewise; a whole UUID stays as it is.
 
     Looks at the first MAX_MASKED_CHARS characters only and runs in linear time on any input;
     what is cut is said, with its length."""
