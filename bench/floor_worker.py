@@ -14,9 +14,7 @@ pipeline's ratio from above.
 import smtplib
 
 import redis
-from sqlalchemy import insert
-
-from bench.floor_app import FLOOR
+from bench.floor_app import WRITE_ROW
 from shared.celery_app import make_celery
 from shared.db import Database
 from shared.settings import Settings
@@ -40,8 +38,7 @@ def _once(name, make):
 def floor(payload):
     database = _once("database", lambda: Database(settings.database_url("notify")))
     with database.engine.begin() as connection:
-        row_id = connection.execute(insert(FLOOR).returning(FLOOR.c.id),
-                                    {"title": payload["to"], "attendees": 1}).scalar_one()
+        row_id = connection.execute(WRITE_ROW, {"title": payload["to"], "attendees": 1}).scalar_one()
     smtp = _once("smtp", lambda: smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15))
     smtp.sendmail("station@example.org", [payload["to"]], MAIL.format(to=payload["to"], id=row_id).encode())
     _once("redis", lambda: redis.Redis.from_url(settings.redis_url)).incr(DONE_KEY)
