@@ -32,9 +32,10 @@ log = logging.getLogger(__name__)
 def send_message(self, session, payload):
     context = notify_context()
     message, created = messages.accept_message(session, payload, context.policy, queue=False)
-    # Only a message this task created: a repeated idempotency key finds the first message, which
-    # its own task sends; a redelivered task id stops in the inbox before it gets here.
-    if not (created and messages.due_now(message)):
+    # Only a message this task created, due now (written `sending` for this task to claim): a repeated
+    # idempotency key finds the first message, which its own task sends; a redelivered task id stops
+    # in the inbox before it gets here.
+    if not (created and message.status == messages.SENDING):
         return
     now = utcnow()
     try:

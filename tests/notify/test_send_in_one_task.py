@@ -162,12 +162,14 @@ def test_an_open_circuit_is_waited_out_and_is_not_an_attempt(station, mail, task
 
 
 def test_a_message_whose_task_died_before_sending_is_queued_again_by_the_sweep(station):
-    """The worker died between the accept's commit and the send: the message is `accepted` with no
-    outbox row, and requeue_stuck_messages queues its delivery once it has waited long enough."""
+    """The worker died between the accept's commit and the send, and its net is gone too: the message
+    is `sending` (as the task's claim wrote it) with no outbox row and no send lock, and
+    requeue_stuck_messages queues its delivery once it has waited long enough."""
     policy = NotifyPolicy()
     with station.database("notify").transaction() as session:
         message, created = messages.accept_message(session, email("inline-died@example.org"), policy, queue=False)
-    assert created and messages.due_now(message) and deliveries_queued(station, message.id) == []
+    assert created and (message.status, message.attempts, message.send_after) == ("sending", 1, None)
+    assert deliveries_queued(station, message.id) == []
     with station.database("notify").transaction() as session:
         messages.requeue_stuck(session, policy, utcnow())
     assert deliveries_queued(station, message.id) == []  # not yet: a live task may still be sending it

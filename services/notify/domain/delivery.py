@@ -131,14 +131,19 @@ def claim_accepted(session, policy, circuit, locks: SendLocks, providers: list, 
                    now: datetime) -> Permit:
     """In the transaction that is accepting `message` (the send_message task): take its send lock and ask
     the circuits (`ask_to_send`), then claim it as `claim_for_sending` does, without reading it: nobody
-    else can see it before this commit. Its status rows go in with the accept's, at the commit.
+    else can see it before this commit. The accept wrote it already `sending`, with its first attempt
+    (`accept_message` with queue=False); its status rows go in with the accept's, at the commit.
 
     Should the transaction roll back, the lock is released; once it has committed, the caller sends
-    with `deliver_claimed`. Raises as `ask_to_send` does, and then the message stays `accepted`."""
-    permit = ask_to_send(circuit, locks, message.id, providers, now)
+    with `deliver_claimed`. Raises as `ask_to_send` does, and then the message is given back:
+    `accepted`, with no attempt counted (one UPDATE, on this path only)."""
+    try:
+        permit = ask_to_send(circuit, locks, message.id, providers, now)
+    except BaseException:
+        message.status, message.attempts = ACCEPTED, 0
+        raise
     on_rollback(session, lambda: _release_quietly(locks, message.id))
-    message.attempts += 1
-    record_status(session, message, SENDING, at=now)
+    session.add(MessageStatusChange(message_id=message.id, status=SENDING, at=now))
     if is_expired(message, now, policy):
         record_status(session, message, FAILED, "expired before it could be sent 已过期", at=now)
     return permit

@@ -56,7 +56,10 @@ def accept_message(session, data: dict, policy, now: datetime | None = None,
     """(message, created): the first message for this key from this scope, rendered, checked, and queued or held.
 
     `queue=False`: a message due now is not queued for `notify.deliver_message`, because the
-    caller sends it itself once this transaction has committed (the send_message task)."""
+    caller sends it itself once this transaction has committed (the send_message task). It goes in
+    already `sending`, its first attempt counted, as the caller's claim (`delivery.claim_accepted`)
+    records it, so that the row just written is not updated in the same transaction; the claim
+    gives it back (`accepted`, no attempt) when it cannot take the message's send lock."""
     now = now or utcnow()
     channel, params, kind = data["channel"], data.get("params", {}), data.get("kind", NOTICE)
     try:
@@ -93,6 +96,8 @@ def accept_message(session, data: dict, policy, now: datetime | None = None,
     reason = _suppression(message, facts, policy, now)
     if reason:
         message.status, message.status_reason = SUPPRESSED, reason
+    elif not queue and due_now(message):
+        message.status, message.attempts = SENDING, 1
     session.add(message)
     session.flush()
     session.add(MessageStatusChange(message_id=message.id, status=ACCEPTED, at=now))
