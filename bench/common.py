@@ -74,6 +74,73 @@ def percentiles(values: list[float]) -> dict:
     return {"p50": cuts[49], "p90": cuts[89], "p99": cuts[98], "max": max(values), "n": len(values)}
 
 
+# --- CPU time by process, read from /proc (Linux; elsewhere nothing is measured) ------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat after the command name (which may hold spaces): state is [0], ppid [1]."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process's threads have used so far, to the nanosecond from each thread's schedstat
+    (a run of a few tasks uses less than one clock tick in some processes); from /proc/<pid>/stat's
+    user and system ticks where the kernel keeps no schedstat; 0.0 once the process is gone."""
+    try:
+        return sum(int((thread / "schedstat").read_text().split()[0])
+                   for thread in Path(f"/proc/{pid}/task").iterdir()) / 1e9
+    except (OSError, ValueError, IndexError):
+        fields = _stat_fields(pid)
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS if fields else 0.0
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()] if os.path.isdir("/proc") else []
+
+
+def child_pids(parent: int) -> list[int]:
+    return [pid for pid in _pids() if (fields := _stat_fields(pid)) and fields[1] == str(parent)]
+
+
+def postgres_backends(database: str) -> list[int]:
+    """The PostgreSQL server processes serving connections to `database` ("postgres: … <database> …")."""
+    found = []
+    for pid in _pids():
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {database} " in title:
+            found.append(pid)
+    return found
+
+
+class CpuMeter:
+    """The CPU time each role's processes use between start and stop. A role is a function that
+    names its processes' pids at that moment, so processes that appear during the run (a database
+    connection opened by a worker) count from zero; one that ends before stop is not counted."""
+
+    def __init__(self, roles: dict):
+        self.roles = roles
+        self.started = self._read()
+
+    def _read(self) -> dict:
+        return {role: {pid: cpu_seconds(pid) for pid in pids()} for role, pids in self.roles.items()}
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds by role; empty where /proc cannot be read."""
+        if not os.path.isdir("/proc"):
+            return {}
+        ended = self._read()
+        return {role: sum(max(seconds - self.started[role].get(pid, 0.0), 0.0) for pid, seconds in ended[role].items())
+                for role in self.roles}
+
+
 class Processes:
     """Every process a run started, each in its own session so a worker's pool children go with it."""
 

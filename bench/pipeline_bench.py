@@ -49,8 +49,9 @@ from sqlalchemy import create_engine, func, make_url, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import floor_app  # noqa: E402
-from bench.common import (PostgresDatabases, Processes, migrate_and_seed, percentiles, publish, run,  # noqa: E402
-                          sample_sum, scrape, station_env, stop_on_sigterm, with_metrics_dir, work_done)
+from bench.common import (CpuMeter, PostgresDatabases, Processes, child_pids, migrate_and_seed,  # noqa: E402
+                          percentiles, postgres_backends, publish, run, sample_sum, scrape, station_env,
+                          stop_on_sigterm, with_metrics_dir, work_done)
 from services.notify.domain.messages import SENT  # noqa: E402
 from services.notify.models import Message  # noqa: E402
 from shared.outbox import marker_key  # noqa: E402
@@ -114,11 +115,13 @@ def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Pat
     engine = create_engine(database_url)
     sent = select(func.count()).select_from(Message).where(Message.status == SENT)
     try:
+        meter = CpuMeter(cpu_roles(processes, name, database_url))
         posted_at = datetime.now(timezone.utc)
         post_all(client, "notify", tasks)
         try:
             wait_until(lambda: processes.alive(name) and engine_scalar(engine, sent) >= n, DEADLINE_SECONDS, 0.2,
                        f"{n} messages to be sent")
+            cpu = meter.stop()
         except TimeoutError:
             with engine.connect() as conn:
                 counts = dict(conn.execute(select(Message.status, func.count()).group_by(Message.status)).all())
@@ -141,8 +144,30 @@ def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Pat
         raise SystemExit(f"the SMTP sink holds {mails} new .eml files, expected {n}")
     return {"database": database, "elapsed": elapsed, "rate": n / elapsed, "mails": mails,
             "accept_to_sent": percentiles(accept_to_sent), "post_to_sent": percentiles(post_to_sent),
+            "cpu": per_task(cpu, n),
             "work": {key: sum(w[key] for w in work_by_task.values()) / n for key in ("sql", "redis")},
             "work_by_task": {task: {key: w[key] / n for key in w} for task, w in work_by_task.items()}}
+
+
+def cpu_roles(processes: Processes, worker: str, database_url: str) -> dict:
+    """Whatever uses the machine's cores during a run: the worker's pool processes and its main process
+    (which takes the tasks from Redis and hands them to the pool), the SMTP sink, Redis, and the
+    PostgreSQL server's processes for the bench's database (this script's own poll included)."""
+    main = processes.running[worker].pid
+    url = make_url(database_url)
+    return {
+        "pool": lambda: child_pids(main),
+        "main": lambda: [main],
+        "sink": lambda: [processes.running["smtp-sink"].pid],
+        "redis": lambda: [processes.running["redis"].pid],
+        "database": (lambda: postgres_backends(url.database)) if url.get_backend_name() == "postgresql" else list,
+    }
+
+
+def per_task(cpu: dict, n: int) -> dict:
+    """CPU milliseconds per task, by role, and in all."""
+    per = {role: seconds * 1000 / n for role, seconds in cpu.items()}
+    return {**per, "all": sum(per.values())} if per else {}
 
 
 def engine_scalar(engine, statement):
@@ -168,13 +193,14 @@ def task_work(metrics_url: str, n: int) -> dict:
 
 
 def run_counted(processes: Processes, env: dict, client: redis.Redis, n: int, concurrency: int, app: str, task: str,
-                done_key: str, make_payload) -> dict:
+                done_key: str, make_payload, work: Path) -> dict:
     """A worker of `app`; N `task`s posted at once; the clock runs until the Redis counter each task
     INCRs at its end reaches N."""
     name = app.rsplit(".", 1)[-1]
     client.delete(done_key)
     processes.worker(name, app, "notify", env, concurrency)
     tasks = [raw_message(task, make_payload(i)) for i in range(n)]
+    meter = CpuMeter(cpu_roles(processes, name, notify_database_url(env, work)))
     began = time.monotonic()
     post_all(client, "notify", tasks)
 
@@ -185,20 +211,21 @@ def run_counted(processes: Processes, env: dict, client: redis.Redis, n: int, co
     # A GET every 5 ms: the whole run may last well under a second, so the 0.2 s poll would blur it.
     wait_until(all_done, DEADLINE_SECONDS, 0.005, f"{n} {task} tasks")
     elapsed = time.monotonic() - began
+    cpu = meter.stop()
     processes.stop(name)
-    return {"elapsed": elapsed, "rate": n / elapsed}
+    return {"elapsed": elapsed, "rate": n / elapsed, "cpu": per_task(cpu, n)}
 
 
-def run_baseline(processes: Processes, env: dict, client: redis.Redis, n: int, concurrency: int) -> dict:
+def run_baseline(processes: Processes, env: dict, client: redis.Redis, work: Path, n: int, concurrency: int) -> dict:
     return run_counted(processes, env, client, n, concurrency, "bench.noop_app", "notify.noop", NOOP_DONE_KEY,
-                       lambda i: {"v": 1})
+                       lambda i: {"v": 1}, work)
 
 
 def run_floor(processes: Processes, env: dict, client: redis.Redis, work: Path, n: int, concurrency: int) -> dict:
     """The pipeline's floor on one database (bench/floor_worker.py): one INSERT and one fixed e-mail per task."""
     floor_app.create_table(notify_database_url(env, work))
     return run_counted(processes, env, client, n, concurrency, "bench.floor_worker", "notify.floor",
-                       FLOOR_DONE_KEY, lambda i: {"to": f"floor{i}@example.org"})
+                       FLOOR_DONE_KEY, lambda i: {"to": f"floor{i}@example.org"}, work)
 
 
 def notify_database_url(env: dict, work: Path) -> str:
@@ -246,7 +273,7 @@ def main() -> int:
             pipeline["floor"] = run_floor(processes, database_env, client, work, args.messages, args.concurrency)
             print(f"floor     {database:10} {pipeline['floor']['rate']:8.1f} tasks/s     "
                   f"({pipeline['floor']['elapsed']:.2f} s)", flush=True)
-        baseline = run_baseline(processes, env, client, args.messages, args.concurrency)
+        baseline = run_baseline(processes, env, client, work, args.messages, args.concurrency)
         print(f"baseline  {baseline['rate']:8.1f} tasks/s     ({baseline['elapsed']:.2f} s)", flush=True)
     finally:
         processes.stop_all()
@@ -298,6 +325,27 @@ def render(pipelines: list[dict], baseline: dict, args) -> str:
         "`updated_at` of the `sent` status) and the moment of posting. All N arrive at once, so they measure "
         "mostly waiting in the queue, not the work of one message. No latency is measured for the baseline.",
     ]
+    runs = [(f"pipeline, {p['database']}", p) for p in pipelines] + \
+           [(f"floor, {p['database']}", p["floor"]) for p in pipelines] + [("baseline", baseline)]
+    if all(result.get("cpu") for _, result in runs):
+        cores = os.cpu_count() or 1
+        lines += [
+            "",
+            "Where the cores go: CPU time per message (per task for the floor and the baseline), in milliseconds, "
+            "used during the clocked run by each process, read from /proc: the worker's pool processes (which run "
+            "the tasks), its main process (which takes them from Redis and hands them to the pool), the SMTP sink, "
+            "the PostgreSQL server's processes for the bench's database (this script's poll included; SQLite runs "
+            "inside the pool processes), and Redis. All of them share the machine's "
+            f"{cores} cores, so {cores} × 1000 ÷ `all` is the most tasks a second the CPU allows; a run "
+            "near that figure is bound by CPU, not by waiting.",
+            "",
+            "| run | tasks/s | pool processes | main process | SMTP sink | PostgreSQL server | Redis | all "
+            "| cores allow, tasks/s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for label, result in runs:
+            c = result["cpu"]
+            lines.append(f"| {label} | {result['rate']:.1f} | {c['pool']:.2f} | {c['main']:.2f} | {c['sink']:.2f} | "
+                         f"{c['database']:.2f} | {c['redis']:.2f} | {c['all']:.2f} | {cores * 1000 / c['all']:.0f} |")
     return "\n".join(lines) + "\n"
 
 

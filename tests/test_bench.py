@@ -21,7 +21,8 @@ SMALL_RUNS = [
     ("http_bench.py", ["--seconds", "0.5", "--connections", "4"], "## HTTP: the booking API",
      ["| SQLite | GET /venues/11/availability |", "| SQLite | POST /bookings |",
       "| SQLite | floor: one SELECT |", "| SQLite | floor: one INSERT, one task |"]),
-    ("pipeline_bench.py", ["--messages", "10"], "## Notification pipeline", ["| SQLite | 10 | 2 |"]),
+    ("pipeline_bench.py", ["--messages", "10"], "## Notification pipeline",
+     ["| SQLite | 10 | 2 |", "| pipeline, SQLite |", "| floor, SQLite |", "| baseline |"]),
     ("e2e_bench.py", ["--samples", "3"], "## End-to-end latency",
      ["booking request → review case visible at the desk", "decision → booker's SMS handed to the provider"]),
     ("scale_bench.py", ["--seconds", "0.5", "--connections", "4", "--bookings", "400"],
@@ -35,7 +36,8 @@ LANES = [["http_bench.py", "e2e_bench.py", "profile_bench.py"], ["pipeline_bench
 # The rows each script adds when PostgreSQL answers.
 POSTGRES_ROWS = {"http_bench.py": ["| PostgreSQL | GET /venues/11/availability |", "| PostgreSQL | POST /bookings |",
                                    "| PostgreSQL | floor: one SELECT |", "| PostgreSQL | floor: one INSERT, one task |"],
-                 "pipeline_bench.py": ["| PostgreSQL | 10 | 2 |"], "scale_bench.py": ["| PostgreSQL | 400 |"],
+                 "pipeline_bench.py": ["| PostgreSQL | 10 | 2 |", "| pipeline, PostgreSQL |", "| floor, PostgreSQL |"],
+                 "scale_bench.py": ["| PostgreSQL | 400 |"],
                  "e2e_bench.py": [],
                  "profile_bench.py": ["| PostgreSQL | GET /venues/11/availability |", "| PostgreSQL | POST /bookings |"]}
 
@@ -54,8 +56,11 @@ def table_rows(section: str) -> list[list[str]]:
 
 
 def column(section: str, header: str, first_cells: str) -> float:
-    """The number under `header` in the first table row of `section` that starts with `first_cells`."""
-    table = [line for line in section.splitlines() if line.startswith("|")]
+    """The number under `header` in the first row that starts with `first_cells` of the table of
+    `section` that has such a column."""
+    lines = [line if line.startswith("|") else "" for line in section.splitlines()]
+    tables = [t.splitlines() for t in "\n".join(lines).split("\n\n") if t.strip()]
+    table = next(t for t in tables if header in [cell.strip() for cell in t[0].strip("|").split("|")])
     headers = [cell.strip() for cell in table[0].strip("|").split("|")]
     row = next(line for line in table if line.startswith(first_cells))
     return float(row.strip("|").split("|")[headers.index(header)])
@@ -100,3 +105,12 @@ def test_every_benchmark_runs_and_writes_its_table(tmp_path):
         assert column(http, "SQL statements / request", f"| {database} | POST /bookings |") > 0
         assert column(http, "Redis round trips / request", f"| {database} | POST /bookings |") > 0
         assert column(pipeline, "SQL statements / message", f"| {database} |") > 0
+        # Where the cores go, read from /proc: the pool processes run every task, and the worker's
+        # main process hands each one over.
+        for run in (f"pipeline, {database}", f"floor, {database}"):
+            assert column(pipeline, "pool processes", f"| {run} |") > 0
+            assert column(pipeline, "main process", f"| {run} |") > 0
+            assert column(pipeline, "SMTP sink", f"| {run} |") > 0
+    if on_postgres:
+        assert column(pipeline, "PostgreSQL server", "| pipeline, PostgreSQL |") > 0
+    assert column(pipeline, "PostgreSQL server", "| pipeline, SQLite |") == 0
