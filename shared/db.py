@@ -198,6 +198,14 @@ class Database:
             session.close()
 
     @contextmanager
+    def statements(self):
+        """A write transaction on a bare connection, for Core statements alone: no ORM objects, no outbox
+        and no hooks, and cheaper than a session for that (issue 14). Committed on success, rolled back
+        on error; on SQLite it takes the write lock when it begins, as `transaction` does."""
+        with self._fork_guard or nullcontext(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
     def reader(self):
         """A read-only session that never takes SQLite's write lock."""
         session = self._reader()

@@ -124,3 +124,15 @@ def test_the_station_address_is_parsed_once_and_a_bad_one_fails_each_message_as_
     for n in (23, 24):  # refused each time, never remembered as if it were an address
         with pytest.raises(UnsendableMessage):
             bad.build(message(n))
+
+
+def test_a_message_id_names_the_stations_mail_domain_without_a_name_lookup_per_message(monkeypatch):
+    """make_msgid would ask socket.getfqdn() for each e-mail (a DNS lookup where the host's name does
+    not resolve locally) and name the container; the station's own domain is in MAIL_FROM."""
+    import socket
+
+    good = SmtpProvider(Settings.from_env({"MAIL_FROM": "社区驿站 Station <station@Example.ORG>"}))
+    monkeypatch.setattr(socket, "getfqdn", lambda *_: pytest.fail("a name lookup for a Message-ID"))
+    ids = [good.build(message(n))["Message-ID"] for n in (31, 32)]
+    assert all(i.startswith("<") and i.endswith("@Example.ORG>") and "yizhan-" in i for i in ids)
+    assert ids[0] != ids[1]

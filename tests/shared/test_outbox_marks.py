@@ -197,3 +197,28 @@ def test_the_relay_makes_its_first_pass_when_it_starts_not_one_interval_later(st
         stop.set()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_a_bare_statements_transaction_is_all_or_nothing_and_takes_sqlites_write_lock_first(station, backend):
+    """Database.statements (notify's end of a send, services/notify/domain/delivery.py _finish): Core
+    statements on a bare connection, committed together or not at all; on SQLite the write lock is
+    taken when it begins, as Database.transaction takes it."""
+    database = station.database("notify")
+    processed = database.infrastructure.processed_task.__table__
+    with pytest.raises(RuntimeError):
+        with database.statements() as connection:
+            connection.execute(processed.insert(), {"task_id": "statements-1", "task_name": "t"})
+            raise RuntimeError("the second statement failed")
+    with database.statements() as connection:
+        if backend == "sqlite":  # before any statement of its own, another writer already finds the lock taken
+            import sqlite3
+            other = sqlite3.connect(database.engine.url.database, timeout=0, isolation_level=None)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+            finally:
+                other.close()
+        connection.execute(processed.insert(), {"task_id": "statements-2", "task_name": "t"})
+    with database.reader() as session:
+        kept = session.scalars(select(processed.c.task_id).where(processed.c.task_id.like("statements-%"))).all()
+    assert kept == ["statements-2"]

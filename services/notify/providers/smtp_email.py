@@ -2,6 +2,7 @@
 
 import functools
 import smtplib
+import socket
 import ssl
 from email import errors as email_errors
 from email.message import EmailMessage
@@ -21,6 +22,15 @@ def _from_header(mail_from: str):
     email = EmailMessage()
     email["From"] = mail_from
     return email["From"]
+
+
+@functools.lru_cache(maxsize=8)
+def _message_id_domain(mail_from: str) -> str:
+    """The right-hand side of every Message-ID: the station's own mail domain, from MAIL_FROM. Left to
+    itself, make_msgid asks socket.getfqdn() for each e-mail: a name lookup per message, which on a
+    host whose name does not resolve fast waits on DNS, and which names the container, not the station."""
+    addresses = _from_header(mail_from).addresses
+    return (addresses[0].domain if addresses else "") or socket.getfqdn()
 
 
 class SmtpProvider(Provider):
@@ -67,7 +77,8 @@ class SmtpProvider(Provider):
             email["From"] = _from_header(self.settings.mail_from)
             email["To"] = one_line(message.recipient)
             email["Subject"] = one_line(message.subject or "")
-            email["Message-ID"] = make_msgid(idstring=f"yizhan-{message.id}")
+            email["Message-ID"] = make_msgid(idstring=f"yizhan-{message.id}",
+                                             domain=_message_id_domain(self.settings.mail_from))
             email.set_content(message.body)
             if message.html_body:
                 email.add_alternative(message.html_body, subtype="html")
