@@ -15,7 +15,10 @@ that endpoint's floor (bench/floor_app.py, one per database): the same database 
 Redis with no rule checked, one SELECT for the read and one INSERT plus one published
 task for the write, the least the real endpoint can cost on this stack. The client
 runs on the same machine as the servers, so absolute figures are a lower bound; the
-ratio to the bare endpoint measured in the same run is the figure to compare.
+ratio to the bare endpoint measured in the same run is the figure to compare. While
+each endpoint is driven, the CPU time of every process that shares the cores (the
+app's gunicorn processes, this client, PostgreSQL's processes for the bench's
+database, Redis) is read from /proc, per request: where the time goes.
 """
 
 import argparse
@@ -31,11 +34,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (SECRET, PostgresDatabases, Processes, booking_request, drive,  # noqa: E402
-                          migrate_and_seed, request_work, run, station_env, stop_on_sigterm, with_metrics_dir,
-                          work_per_request)
+from bench.common import (SECRET, CpuMeter, PostgresDatabases, Processes, booking_request,  # noqa: E402
+                          child_pids, drive, migrate_and_seed, postgres_backends, request_work, run, station_env,
+                          stop_on_sigterm, with_metrics_dir, work_per_request)
 from bench import floor_app  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 from shared.settings import Settings  # noqa: E402
@@ -82,14 +87,35 @@ def scenarios(api_port: int, bare_port: int, floor_port: int) -> list[tuple]:
     ]
 
 
-def measure(database: str, ports: dict, args) -> dict:
-    """Every scenario against one database's booking API and floor; results by name, with the work per
-    request."""
+def cpu_roles(processes: Processes, server: str, database_url: str | None) -> dict:
+    """Whatever uses the machine's cores while one endpoint is driven: the app's gunicorn processes (its
+    arbiter and workers), this script's threads (the client), the PostgreSQL server's processes for the
+    bench's database, and Redis."""
+    arbiter = processes.running[server].pid
+    url = make_url(database_url) if database_url else None
+    return {
+        "server": lambda: [arbiter, *child_pids(arbiter)],
+        "client": lambda: [os.getpid()],
+        "database": (lambda: postgres_backends(url.database)) if url and url.get_backend_name() == "postgresql" else list,
+        "redis": lambda: [processes.running["redis"].pid],
+    }
+
+
+def measure(database: str, ports: dict, args, processes: Processes) -> dict:
+    """Every scenario against one database's booking API and floor; results by name, with the work and
+    the CPU time per request."""
     results = {}
+    servers = {ports["api"]: f"booking-api-{database}", ports["floor"]: f"floor-api-{database}",
+               ports["bare"]: "bare-api"}
     for name, port, method, make, rule in scenarios(ports["api"], ports["bare"], ports["floor"]):
         drive(port, method, make, min(1, args.seconds), 4)  # warm up
         before = request_work(port, "booking", rule) if rule else None
+        meter = CpuMeter(cpu_roles(processes, servers[port], ports["database_url"]))
         result = drive(port, method, make, args.seconds, args.connections)
+        cpu = meter.stop()
+        if cpu:
+            result["cpu"] = {role: seconds * 1000 / result["requests"] for role, seconds in cpu.items()}
+            result["cpu"]["all"] = sum(result["cpu"].values())
         if rule:
             result["work"] = work_per_request(before, request_work(port, "booking", rule))
         failed = {code: n for code, n in result["statuses"].items() if not 200 <= code < 300}
@@ -117,7 +143,9 @@ def start_stations(processes: Processes, work: Path, databases: dict) -> dict:
         (f"booking-api-{label}", "services.booking:create_app()", e),
         (f"floor-api-{label}", "bench.floor_app:create_app()", e))]
     ports = processes.apis(specs + [("bare-api", "bench.bare_app:create_app()", env)])
-    return {label: {"api": ports[2 * i], "floor": ports[2 * i + 1], "bare": ports[-1]} for i, label in enumerate(envs)}
+    return {label: {"api": ports[2 * i], "floor": ports[2 * i + 1], "bare": ports[-1],
+                    "database_url": Settings.from_env(envs[label]).database_url("booking")}
+            for i, label in enumerate(envs)}
 
 
 def main() -> int:
@@ -134,7 +162,7 @@ def main() -> int:
     databases = {"SQLite": {}, **({"PostgreSQL": postgres.env()} if postgres else {})}
     try:
         ports = start_stations(processes, work, databases)
-        results = {label: measure(label, ports[label], args) for label in databases}
+        results = {label: measure(label, ports[label], args, processes) for label in databases}
     finally:
         processes.stop_all()
         if postgres:
@@ -185,6 +213,25 @@ def render(results: dict, args) -> str:
                 counts = f"{r['work']['sql']:.1f} | {r['work']['redis']:.1f}" if "work" in r else "— | —"
                 lines.append(f"| {database} | {shown} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
                              f"{counts} | {b['rps']:.0f} | {b['p99_ms']:.1f} | {r['rps'] / b['rps']:.2f} |")
+    measured = [(database, name, r) for database, by_name in results.items() for name, r in by_name.items()]
+    if all("cpu" in r for _, _, r in measured):
+        cores = os.cpu_count() or 1
+        lines += [
+            "",
+            "Where the cores go: CPU time per request, in milliseconds, used while the endpoint was driven by each "
+            "process, read from /proc: the app's gunicorn processes (the bare app, the floor or the booking API), "
+            "this script's client threads, the PostgreSQL server's processes for the bench's database (SQLite runs "
+            "inside the app's processes) and Redis. All of them share the machine's "
+            f"{cores} cores, so {cores} × 1000 ÷ `all` is the most requests a second the CPU allows; a run near "
+            "that figure is bound by CPU, not by waiting.",
+            "",
+            "| database | endpoint | req/s | app processes | client | PostgreSQL server | Redis | all "
+            "| cores allow, req/s |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for database, name, r in measured:
+            c = r["cpu"]
+            lines.append(f"| {database} | {name} | {r['rps']:.0f} | {c['server']:.2f} | {c['client']:.2f} | "
+                         f"{c['database']:.2f} | {c['redis']:.2f} | {c['all']:.2f} | {cores * 1000 / c['all']:.0f} |")
     return "\n".join(lines) + "\n"
 
 

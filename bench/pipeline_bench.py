@@ -26,6 +26,9 @@ process (`yizhan smtp-sink`). Then:
 
 Everything runs on the same machine as the client, so absolute figures are a
 floor; the ratio to the baseline measured in the same run is the figure to compare.
+Over each clocked run, the CPU time of every process that shares the cores (the
+worker's pool and main processes, the SMTP sink, PostgreSQL's processes for the
+bench's database, Redis) is read from /proc, per message: where the time goes.
 With `--output FILE` a Markdown section is appended to FILE (after bench/http_bench.py
 has written it).
 """

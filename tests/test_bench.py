@@ -104,6 +104,10 @@ def test_every_benchmark_runs_and_writes_its_table(tmp_path):
         # Read from the running services' /metrics: a booking and a message always read and write.
         assert column(http, "SQL statements / request", f"| {database} | POST /bookings |") > 0
         assert column(http, "Redis round trips / request", f"| {database} | POST /bookings |") > 0
+        # Where the cores go, read from /proc: the app serves every request and the client sends it.
+        for endpoint in ("bare Flask GET /bare", "floor: one SELECT", "GET /venues/11/availability", "POST /bookings"):
+            assert column(http, "app processes", f"| {database} | {endpoint} |") > 0
+            assert column(http, "client", f"| {database} | {endpoint} |") > 0
         assert column(pipeline, "SQL statements / message", f"| {database} |") > 0
         # Where the cores go, read from /proc: the pool processes run every task, and the worker's
         # main process hands each one over.
@@ -114,3 +118,6 @@ def test_every_benchmark_runs_and_writes_its_table(tmp_path):
     if on_postgres:
         assert column(pipeline, "PostgreSQL server", "| pipeline, PostgreSQL |") > 0
     assert column(pipeline, "PostgreSQL server", "| pipeline, SQLite |") == 0
+    assert column(http, "PostgreSQL server", "| SQLite | POST /bookings |") == 0
+    if on_postgres:
+        assert column(http, "PostgreSQL server", "| PostgreSQL | POST /bookings |") > 0
