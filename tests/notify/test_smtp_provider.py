@@ -136,3 +136,8 @@ def test_a_message_id_names_the_stations_mail_domain_without_a_name_lookup_per_m
     ids = [good.build(message(n))["Message-ID"] for n in (31, 32)]
     assert all(i.startswith("<") and i.endswith("@Example.ORG>") and "yizhan-" in i for i in ids)
     assert ids[0] != ids[1]
+    chinese = SmtpProvider(Settings.from_env({"MAIL_FROM": "社区驿站 <zhan@驿站.中国>"})).build(message(33))
+    assert chinese["Message-ID"].endswith("@xn--5tz216d.xn--fiqs8s>")
+    unfolded = chinese.as_bytes().replace(b"\n ", b" ")
+    header, = [line for line in unfolded.splitlines() if line.lower().startswith(b"message-id:")]
+    assert header.isascii() and header.endswith(b"@xn--5tz216d.xn--fiqs8s>")

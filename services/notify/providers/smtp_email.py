@@ -28,9 +28,14 @@ def _from_header(mail_from: str):
 def _message_id_domain(mail_from: str) -> str:
     """The right-hand side of every Message-ID: the station's own mail domain, from MAIL_FROM. Left to
     itself, make_msgid asks socket.getfqdn() for each e-mail: a name lookup per message, which on a
-    host whose name does not resolve fast waits on DNS, and which names the container, not the station."""
+    host whose name does not resolve fast waits on DNS, and which names the container, not the station.
+    A domain in Chinese goes in as its ASCII (IDNA) form, as a Message-ID must be ASCII."""
     addresses = _from_header(mail_from).addresses
-    return (addresses[0].domain if addresses else "") or socket.getfqdn()
+    try:
+        domain = (addresses[0].domain if addresses else "").encode("idna").decode("ascii")
+    except UnicodeError:  # not a domain IDNA can write (an empty label): as make_msgid would do
+        domain = ""
+    return domain or socket.getfqdn()
 
 
 class SmtpProvider(Provider):
