@@ -9,7 +9,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, String, Text, create_engine, event
+from sqlalchemy import JSON, DateTime, String, Text, create_engine, event, or_
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -128,6 +128,14 @@ def on_rollback(session, hook) -> None:
     exception that rolled it back goes on; not at all if it commits. A hook should not raise: its
     exception would hide the first."""
     session.info.setdefault("on_rollback", []).append(hook)
+
+
+def one_of(column, values):
+    """`column IN (values)` for values fixed when the statement is built, as plain bound parameters:
+    SQLAlchemy renders the parameters of an IN list anew at every execution ("expanding"), which cost
+    a hot statement 0.04-0.05 ms each time (issue 14: availability's one statement 0.12 → 0.08 ms of
+    CPU on SQLite, 0.25 → 0.22 ms on PostgreSQL)."""
+    return or_(*(column == value for value in values))
 
 
 def ensure_sqlite_directory(url: str) -> None:

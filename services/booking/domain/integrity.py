@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from services.booking.domain.notices import notify_organization
 from services.booking.models import CreditEvent, Organization
-from shared.db import UTCDateTime
+from shared.db import UTCDateTime, one_of
 from shared.errors import Conflict, Refused
 from shared.timefmt import local_text, to_station_time
 
@@ -162,7 +162,7 @@ def credit_columns() -> tuple:
     last_suspension = select(func.max(began.at)).where(mine, began.kind == "suspension").scalar_subquery()
     violation, mine = ledger()
     violations = select(func.count(violation.id)).where(
-        mine, violation.kind.in_(VIOLATIONS), violation.at >= since,
+        mine, one_of(violation.kind, VIOLATIONS), violation.at >= since,
         violation.id > last_lift, or_(last_suspension.is_(None), violation.at >= last_suspension)).scalar_subquery()
     return points.label("points"), until.label("until"), violations.label("violations")
 

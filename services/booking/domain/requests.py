@@ -25,7 +25,7 @@ from services.booking.domain.venue_times import (check_duration, check_opening_h
                                                  station_sessions)
 from services.booking.models import Booking, BookingStatusChange, Organization, Venue
 from shared import contracts
-from shared.db import UTCDateTime, utcnow
+from shared.db import UTCDateTime, one_of, utcnow
 from shared.errors import Conflict, NotFound, Refused
 from shared.outbox import enqueue
 from shared.sql_time import hours_between
@@ -141,7 +141,7 @@ def _statements() -> _Statements:
         # quota): one row however many bookings the organisation holds that month.
         quota=select(func.count(),
                      func.coalesce(func.sum(func.round(hours_between(Booking.start, Booking.end) * 3600)), 0)).where(
-            Booking.organization_id == bindparam("organization_id"), Booking.status.in_(QUOTA),
+            Booking.organization_id == bindparam("organization_id"), one_of(Booking.status, QUOTA),
             Booking.start >= bindparam("first", type_=UTCDateTime), Booking.start < bindparam("after", type_=UTCDateTime)),
         insert_bookings=insert(Booking.__table__).returning(Booking.__table__.c.id, sort_by_parameter_order=True),
         insert_history=insert(BookingStatusChange.__table__),

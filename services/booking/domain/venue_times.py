@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, select
 from services.booking.domain import statuses
 from services.booking.models import Booking, Venue
 from services.booking.seed_data import STATION_HELD
-from shared.db import UTCDateTime
+from shared.db import UTCDateTime, one_of
 from shared.errors import Refused
 from shared.timefmt import STATION_TZ, to_station_time
 
@@ -87,7 +87,7 @@ def _holds(venue_id):
     On the table's columns, so a Core statement built with it stays Core."""
     booking = Booking.__table__.c
     start, end = bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
-    return and_(booking.venue_id == venue_id, booking.status.in_(statuses.HOLDING), booking.start < end,
+    return and_(booking.venue_id == venue_id, one_of(booking.status, statuses.HOLDING), booking.start < end,
                 booking.start > bindparam("earliest", type_=UTCDateTime), booking.end > start)
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, exists, func, select
 from services.notify.domain.templates import render, sms_params, sms_segments, unknown_template
 from services.notify.models import Message, MessageStatusChange, OptOut, Template
 from shared import contracts
-from shared.db import UTCDateTime, utcnow
+from shared.db import UTCDateTime, one_of, utcnow
 from shared.errors import NotFound, Refused
 from shared.outbox import enqueue
 from shared.timefmt import STATION_TZ, to_station_time
@@ -139,7 +139,7 @@ def _statements() -> SimpleNamespace:
     def counted_today(*conditions):
         """Other messages to this recipient on this channel since the station's midnight that count towards a cap."""
         return select(func.count(Message.id)).where(
-            Message.recipient == recipient, Message.channel == channel, Message.status.in_(COUNTED_FOR_CAP),
+            Message.recipient == recipient, Message.channel == channel, one_of(Message.status, COUNTED_FOR_CAP),
             Message.created_at >= bindparam("day_start", type_=UTCDateTime), *conditions).scalar_subquery()
 
     return SimpleNamespace(
