@@ -21,7 +21,7 @@ from pathlib import Path
 
 import redis
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from yizhan.processes import BIN, free_port, start_process, stop_together, wait_until
 
@@ -124,6 +124,13 @@ def postgres_backends(database: str) -> list[int]:
     return found
 
 
+def database_processes(database_url: str):
+    """A CpuMeter role: the PostgreSQL server's processes for the database at `database_url`; none for
+    SQLite, which runs inside the processes that use it."""
+    url = make_url(database_url)
+    return (lambda: postgres_backends(url.database)) if url.get_backend_name() == "postgresql" else list
+
+
 class CpuMeter:
     """The CPU time each role's processes use between start and stop. A role is a function that
     names its processes' pids at that moment, so processes that appear during the run (a database
@@ -143,6 +150,11 @@ class CpuMeter:
         ended = self._read()
         return {role: sum(max(seconds - self.started[role].get(pid, 0.0), 0.0) for pid, seconds in ended[role].items())
                 for role in self.roles}
+
+    def stop_per(self, n: int) -> dict[str, float]:
+        """As stop(), in milliseconds per request or task of the `n` the run served, with their sum as "all"."""
+        per = {role: seconds * 1000 / n for role, seconds in self.stop().items()}
+        return {**per, "all": sum(per.values())} if per else {}
 
 
 class Processes:

@@ -34,12 +34,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import make_url
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (SECRET, CpuMeter, PostgresDatabases, Processes, booking_request,  # noqa: E402
-                          child_pids, drive, migrate_and_seed, postgres_backends, request_work, run, station_env,
+                          child_pids, database_processes, drive, migrate_and_seed, request_work, run, station_env,
                           stop_on_sigterm, with_metrics_dir, work_per_request)
 from bench import floor_app  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
@@ -87,16 +85,15 @@ def scenarios(api_port: int, bare_port: int, floor_port: int) -> list[tuple]:
     ]
 
 
-def cpu_roles(processes: Processes, server: str, database_url: str | None) -> dict:
+def cpu_roles(processes: Processes, server: str, database_url: str) -> dict:
     """Whatever uses the machine's cores while one endpoint is driven: the app's gunicorn processes (its
     arbiter and workers), this script's threads (the client), the PostgreSQL server's processes for the
     bench's database, and Redis."""
     arbiter = processes.running[server].pid
-    url = make_url(database_url) if database_url else None
     return {
         "server": lambda: [arbiter, *child_pids(arbiter)],
         "client": lambda: [os.getpid()],
-        "database": (lambda: postgres_backends(url.database)) if url and url.get_backend_name() == "postgresql" else list,
+        "database": database_processes(database_url),
         "redis": lambda: [processes.running["redis"].pid],
     }
 
@@ -112,10 +109,9 @@ def measure(database: str, ports: dict, args, processes: Processes) -> dict:
         before = request_work(port, "booking", rule) if rule else None
         meter = CpuMeter(cpu_roles(processes, servers[port], ports["database_url"]))
         result = drive(port, method, make, args.seconds, args.connections)
-        cpu = meter.stop()
+        cpu = meter.stop_per(result["requests"])
         if cpu:
-            result["cpu"] = {role: seconds * 1000 / result["requests"] for role, seconds in cpu.items()}
-            result["cpu"]["all"] = sum(result["cpu"].values())
+            result["cpu"] = cpu
         if rule:
             result["work"] = work_per_request(before, request_work(port, "booking", rule))
         failed = {code: n for code, n in result["statuses"].items() if not 200 <= code < 300}

@@ -52,8 +52,8 @@ from sqlalchemy import create_engine, func, make_url, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import floor_app  # noqa: E402
-from bench.common import (CpuMeter, PostgresDatabases, Processes, child_pids, migrate_and_seed,  # noqa: E402
-                          percentiles, postgres_backends, publish, run, sample_sum, scrape, station_env,
+from bench.common import (CpuMeter, PostgresDatabases, Processes, child_pids, database_processes,  # noqa: E402
+                          migrate_and_seed, percentiles, publish, run, sample_sum, scrape, station_env,
                           stop_on_sigterm, with_metrics_dir, work_done)
 from services.notify.domain.messages import SENT  # noqa: E402
 from services.notify.models import Message  # noqa: E402
@@ -124,7 +124,7 @@ def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Pat
         try:
             wait_until(lambda: processes.alive(name) and engine_scalar(engine, sent) >= n, DEADLINE_SECONDS, 0.2,
                        f"{n} messages to be sent")
-            cpu = meter.stop()
+            cpu = meter.stop_per(n)
         except TimeoutError:
             with engine.connect() as conn:
                 counts = dict(conn.execute(select(Message.status, func.count()).group_by(Message.status)).all())
@@ -147,7 +147,7 @@ def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Pat
         raise SystemExit(f"the SMTP sink holds {mails} new .eml files, expected {n}")
     return {"database": database, "elapsed": elapsed, "rate": n / elapsed, "mails": mails,
             "accept_to_sent": percentiles(accept_to_sent), "post_to_sent": percentiles(post_to_sent),
-            "cpu": per_task(cpu, n),
+            "cpu": cpu,
             "work": {key: sum(w[key] for w in work_by_task.values()) / n for key in ("sql", "redis")},
             "work_by_task": {task: {key: w[key] / n for key in w} for task, w in work_by_task.items()}}
 
@@ -157,20 +157,13 @@ def cpu_roles(processes: Processes, worker: str, database_url: str) -> dict:
     (which takes the tasks from Redis and hands them to the pool), the SMTP sink, Redis, and the
     PostgreSQL server's processes for the bench's database (this script's own poll included)."""
     main = processes.running[worker].pid
-    url = make_url(database_url)
     return {
         "pool": lambda: child_pids(main),
         "main": lambda: [main],
         "sink": lambda: [processes.running["smtp-sink"].pid],
         "redis": lambda: [processes.running["redis"].pid],
-        "database": (lambda: postgres_backends(url.database)) if url.get_backend_name() == "postgresql" else list,
+        "database": database_processes(database_url),
     }
-
-
-def per_task(cpu: dict, n: int) -> dict:
-    """CPU milliseconds per task, by role, and in all."""
-    per = {role: seconds * 1000 / n for role, seconds in cpu.items()}
-    return {**per, "all": sum(per.values())} if per else {}
 
 
 def engine_scalar(engine, statement):
@@ -214,9 +207,9 @@ def run_counted(processes: Processes, env: dict, client: redis.Redis, n: int, co
     # A GET every 5 ms: the whole run may last well under a second, so the 0.2 s poll would blur it.
     wait_until(all_done, DEADLINE_SECONDS, 0.005, f"{n} {task} tasks")
     elapsed = time.monotonic() - began
-    cpu = meter.stop()
+    cpu = meter.stop_per(n)
     processes.stop(name)
-    return {"elapsed": elapsed, "rate": n / elapsed, "cpu": per_task(cpu, n)}
+    return {"elapsed": elapsed, "rate": n / elapsed, "cpu": cpu}
 
 
 def run_baseline(processes: Processes, env: dict, client: redis.Redis, work: Path, n: int, concurrency: int) -> dict:
