@@ -1,5 +1,6 @@
 """Weekly or monthly requests: one booking per occurrence, one series, one review."""
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -86,3 +87,29 @@ def test_a_recurrence_needs_a_count_or_an_end_date(station):
             "contact": {"name": "符", "phone": "13800000002"}, "recurrence": {"frequency": "weekly"}}
     response = station.client("booking").post("/bookings", json=body, headers=auth("staff"))
     assert response.status_code == 422 and "recurrence" in response.json["error"]["fields"]
+
+
+def test_a_series_whose_first_date_is_taken_is_refused_for_it_or_books_the_rest(desk):
+    """The first occurrence's conflict is read with the venue (issue 14), the later ones each by
+    themselves: a taken first date counts as taken, and only that date."""
+    desk.request(NOW, "2026-03-10 09:00")
+    with pytest.raises(Conflict) as refused:
+        desk.request(NOW, "2026-03-10 09:00", recurrence=weekly(count=3))
+    assert "2026-03-10" in refused.value.message and "2026-03-17" not in refused.value.message
+    result = desk.request(NOW, "2026-03-10 09:00", recurrence=weekly(count=3), skip_conflicts=True)
+    assert [b.start.date().isoformat() for b in result.bookings] == ["2026-03-17", "2026-03-24"]
+    assert [d.isoformat() for d in result.skipped] == ["2026-03-10"]
+
+
+@pytest.mark.parametrize("full, held_after", [("2026-03-05 09:00", 4),   # the first month is full: 2 + 24 and 31 March
+                                              ("2026-04-14 09:00", 3)])  # the second is: 2 + 7 April
+def test_a_series_over_two_months_counts_each_months_quota(desk, full, held_after):
+    """The first occurrence's month is read with the venue (issue 14), a later month by itself: each
+    month's bookings count against that month's quota only."""
+    desk.policy = replace(desk.policy, monthly_bookings=2, monthly_hours=100)
+    desk.request(NOW, full)
+    desk.request(NOW, full.replace("09:00", "11:00"))
+    with pytest.raises(Refused) as refused:
+        desk.request(NOW, "2026-03-24 09:00", recurrence=weekly(count=3))  # 24 and 31 March, 7 April
+    assert refused.value.code == "quota"
+    assert refused.value.fields["organization_id"] == [f"{full[:7]}: {held_after} bookings, {2 * held_after:g} hours"]

@@ -15,14 +15,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, select, true
+from sqlalchemy import and_, bindparam, func, insert, select, true
 from sqlalchemy.exc import IntegrityError
 
 from services.booking.domain import integrity
 from services.booking.domain.notices import notify_booker
 from services.booking.domain.statuses import PENDING_REVIEW, QUOTA
-from services.booking.domain.venue_times import (check_duration, check_opening_hours, holding_bookings,
-                                                 station_sessions)
+from services.booking.domain.venue_times import (check_duration, check_opening_hours, held_column, holding_bookings,
+                                                 holding_window, station_sessions)
 from services.booking.models import Booking, BookingStatusChange, Organization, Venue
 from shared import contracts
 from shared.db import UTCDateTime, one_of, utcnow
@@ -61,8 +61,7 @@ def request_booking(session, data: dict, actor: str, owner: str, policy, calenda
     data = {**data, **_in_station_time(data)}
     # The credit is read once, with the venue and the organisation: a request changes no credit, so the
     # summary serves the review payload below too.
-    venue, organization, credit = _venue_organization_and_credit(session, data["venue_id"], data["organization_id"],
-                                                                 now, policy)
+    venue, organization, credit, first = _venue_organization_and_credit(session, data, now, policy)
     integrity.refuse_if_suspended(session, organization, now, credit)
     # Before expanding a series: a start in year 9999 is refused here, not overflowed into year 10000.
     _check_horizon(data["start"], "start", policy, now)
@@ -74,12 +73,12 @@ def request_booking(session, data: dict, actor: str, owner: str, policy, calenda
     for occurrence in occurrences:
         check_opening_hours(venue, occurrence.start, occurrence.end)
         check_duration(venue, occurrence.start, occurrence.end)
-    free, conflicts = _split_conflicts(session, venue, occurrences, calendar)
+    free, conflicts = _split_conflicts(session, venue, occurrences, calendar, first)
     if conflicts and not (data.get("skip_conflicts") and free):
         dates = [to_station_time(o.start).date().isoformat() for o in conflicts]
         raise Conflict(f"以下日期该时段已被占用 {venue.name_en} is taken at that time on: {', '.join(dates)}.",
                        {"start": [f"conflicts on {', '.join(dates)}"]}, code="conflict")
-    _check_quota(session, organization, free, policy)
+    _check_quota(session, organization, free, policy, first)
     result = RequestResult(skipped=[to_station_time(o.start).date() for o in conflicts])
     result.bookings = _store(session, venue, organization, data, free, actor, owner, key)
     enqueue(session, contracts.REVIEW_BOOKING, review_request_payload(session, result.bookings, now, policy, credit))
@@ -100,13 +99,40 @@ def _in_station_time(data: dict) -> dict:
     return moments
 
 
-def _venue_organization_and_credit(session, venue_id: int, organization_id: int, now, policy):
-    """The venue, the organisation and its credit summary in one statement; which one is missing is
-    asked only when one is."""
+@dataclass(frozen=True)
+class FirstOccurrence:
+    """What the request's first statement also reads of the requested start and end (issue 14: one
+    statement for the checks that can share one), so that a single booking, and a series' first
+    occurrence, cost no statement of their own for the conflict and the quota. Each answer serves only
+    the occurrence or month it was read for."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    held: bool = False
+    month: str | None = None
+    quota: tuple = (0, 0)
+
+    def held_for(self, occurrence: Occurrence) -> bool | None:
+        return self.held if (occurrence.start, occurrence.end) == (self.start, self.end) else None
+
+    def quota_for(self, month: str) -> tuple | None:
+        return self.quota if month == self.month else None
+
+
+def _venue_organization_and_credit(session, data: dict, now, policy):
+    """The venue, the organisation, its credit summary and the FirstOccurrence in one statement; which
+    one is missing is asked only when one is."""
+    start, end = data["start"], data["end"]
+    try:
+        month, bounds = _month_window(start)
+        checks = holding_window(start, end) | bounds
+    except OverflowError:  # a date at the very ends of the calendar, which the horizon or notice rule refuses
+        checks, start = dict.fromkeys(("start", "end", "earliest", "first", "after")), None
     row = session.execute(_statements().venue_and_organization,
-                          {"venue_id": venue_id, **integrity.credit_parameters(organization_id, now, policy)}).first()
-    venue, organization = row[:2] if row is not None else (session.get(Venue, venue_id),
-                                                            session.get(Organization, organization_id))
+                          {"venue_id": data["venue_id"], **checks,
+                           **integrity.credit_parameters(data["organization_id"], now, policy)}).first()
+    venue, organization = row[:2] if row is not None else (session.get(Venue, data["venue_id"]),
+                                                            session.get(Organization, data["organization_id"]))
     if venue is None:
         raise Refused("没有这个场地 No such venue.", {"venue_id": ["unknown venue"]})
     if not venue.bookable:
@@ -114,7 +140,17 @@ def _venue_organization_and_credit(session, venue_id: int, organization_id: int,
                       {"venue_id": ["this venue is not bookable"]}, code="not_bookable")
     if organization is None:
         raise Refused("没有这个组织 No such organisation.", {"organization_id": ["unknown organisation"]})
-    return venue, organization, integrity.summary_of(row, now, policy)
+    first = FirstOccurrence() if start is None else FirstOccurrence(
+        start, end, bool(row.held), month, (row.quota_count, row.quota_seconds))
+    return venue, organization, integrity.summary_of(row, now, policy), first
+
+
+def _month_window(start: datetime) -> tuple[str, dict]:
+    """The station-time month of `start` ("2026-12") and the quota statement's bounds of it. OverflowError
+    in December 9999."""
+    month = to_station_time(start).strftime("%Y-%m")
+    first = datetime.strptime(month, "%Y-%m").replace(tzinfo=STATION_TZ)
+    return month, {"first": first, "after": (first + timedelta(days=32)).replace(day=1)}
 
 
 @dataclass(frozen=True)
@@ -133,19 +169,29 @@ def _statements() -> _Statements:
     return _Statements(
         repeat=select(Booking).where(Booking.idempotency_owner == bindparam("owner"),
                                      Booking.idempotency_key == bindparam("key")),
-        # Two rows by their keys, side by side: joined ON true, which says so (no cartesian-product warning).
-        venue_and_organization=select(Venue, Organization, *integrity.credit_columns())
+        # Two rows by their keys, side by side: joined ON true, which says so (no cartesian-product warning);
+        # beside them the credit and the FirstOccurrence's answers (whether its time is held, its month's quota).
+        venue_and_organization=select(Venue, Organization, *integrity.credit_columns(), held_column(),
+                                      *(select(column).where(_quota_of_month()).scalar_subquery().label(name)
+                                        for name, column in zip(("quota_count", "quota_seconds"), _quota_columns())))
         .join_from(Venue, Organization, true())
         .where(Venue.id == bindparam("venue_id"), Organization.id == bindparam("organization_id")),
-        # How many, and how many seconds (each rounded, so that floating point never tips a request over the
-        # quota): one row however many bookings the organisation holds that month.
-        quota=select(func.count(),
-                     func.coalesce(func.sum(func.round(hours_between(Booking.start, Booking.end) * 3600)), 0)).where(
-            Booking.organization_id == bindparam("organization_id"), one_of(Booking.status, QUOTA),
-            Booking.start >= bindparam("first", type_=UTCDateTime), Booking.start < bindparam("after", type_=UTCDateTime)),
+        quota=select(*_quota_columns()).where(_quota_of_month()),
         insert_bookings=insert(Booking.__table__).returning(Booking.__table__.c.id, sort_by_parameter_order=True),
         insert_history=insert(BookingStatusChange.__table__),
     )
+
+
+def _quota_columns() -> tuple:
+    """How many, and how many seconds (each rounded, so that floating point never tips a request over the
+    quota): one row however many bookings the organisation holds that month."""
+    return func.count(), func.coalesce(func.sum(func.round(hours_between(Booking.start, Booking.end) * 3600)), 0)
+
+
+def _quota_of_month():
+    """The bookings that count against :organization_id's quota for the month [:first, :after)."""
+    return and_(Booking.organization_id == bindparam("organization_id"), one_of(Booking.status, QUOTA),
+                Booking.start >= bindparam("first", type_=UTCDateTime), Booking.start < bindparam("after", type_=UTCDateTime))
 
 
 def _check_size(venue: Venue, attendees: int) -> None:
@@ -220,26 +266,26 @@ def _shifted(local_start: datetime, frequency: str, step: int) -> datetime | Non
     return datetime.combine(day, local_start.timetz().replace(tzinfo=None), tzinfo=STATION_TZ)
 
 
-def _split_conflicts(session, venue, occurrences, calendar):
+def _split_conflicts(session, venue, occurrences, calendar, first: FirstOccurrence):
     free, conflicts = [], []
     for occurrence in occurrences:
         day = to_station_time(occurrence.start).date()
-        taken = holding_bookings(session, venue.id, occurrence.start, occurrence.end) or [
-            s for s in station_sessions(venue, day, calendar) if s.overlaps(occurrence.start, occurrence.end)]
+        held = first.held_for(occurrence)
+        if held is None:
+            held = bool(holding_bookings(session, venue.id, occurrence.start, occurrence.end))
+        taken = held or any(s.overlaps(occurrence.start, occurrence.end) for s in station_sessions(venue, day, calendar))
         (conflicts if taken else free).append(occurrence)
     return free, conflicts
 
 
-def _check_quota(session, organization, occurrences, policy) -> None:
+def _check_quota(session, organization, occurrences, policy, first: FirstOccurrence) -> None:
     """At most N bookings and H hours per calendar month, per organisation (station time)."""
     by_month = {}
     for o in occurrences:
         by_month.setdefault(to_station_time(o.start).strftime("%Y-%m"), []).append(o)
     for month, new in by_month.items():
-        first = datetime.strptime(month, "%Y-%m").replace(tzinfo=STATION_TZ)
-        after = (first + timedelta(days=32)).replace(day=1)
-        held, seconds = session.execute(_statements().quota,
-                                        {"organization_id": organization.id, "first": first, "after": after}).one()
+        held, seconds = first.quota_for(month) or session.execute(
+            _statements().quota, {"organization_id": organization.id, **_month_window(new[0].start)[1]}).one()
         count = held + len(new)
         hours = (float(seconds) + sum((o.end - o.start).total_seconds() for o in new)) / 3600
         if count > policy.monthly_bookings or hours > policy.monthly_hours:
