@@ -197,6 +197,10 @@ class Station:
 
     def dispose(self):
         for service in SERVICES:
+            # Its marks of published tasks first: made later, they would meet a dropped database.
+            relay = self.apps[service].extensions["yizhan"].relay
+            if relay is not None:
+                relay.marks.flush()
             self.database(service).dispose()
 
 
