@@ -68,8 +68,8 @@ class VenueAvailability(MethodView):
         """Free and busy intervals on one day (station time), the station's own sessions included,
         and the earliest date a booking may start on today (the same rule POST /bookings applies)."""
         context = booking_context()
-        with current_runtime().database.reader() as session:
-            venue, bookings = venue_day(session, venue_id, args["date"])
+        with current_runtime().database.read_statements() as connection:
+            venue, bookings = venue_day(connection, venue_id, args["date"])
             if venue is None:
                 raise NotFound(f"没有这个场地 No venue {venue_id}.")
             answer = availability(venue, args["date"], context.calendar, bookings)

@@ -111,14 +111,15 @@ def busy_intervals(bookings, venue: Venue, day: date, calendar) -> list[Interval
     return sorted(booked + station_sessions(venue, day, calendar), key=lambda i: i.start)
 
 
-def venue_day(session, venue_id: int, day: date) -> tuple:
+def venue_day(connection, venue_id: int, day: date) -> tuple:
     """What availability() reads of a venue (id, code, bookable, opening_hours) and the start and end
     of its bookings that hold part of one day (station time), in one statement (issue 14): (None, [])
     when there is no such venue. Rows of a Core statement, not a Venue: the ORM's part cost 10–15 % of
-    the request's CPU (in-process, 1.32 → 1.18 ms on PostgreSQL, 0.92 → 0.78 ms on SQLite)."""
+    the request's CPU (in-process, 1.32 → 1.18 ms on PostgreSQL, 0.92 → 0.78 ms on SQLite). Read on a
+    bare connection (`Database.read_statements`), which costs less than a session, or on a session."""
     day_start = datetime.combine(day, time(0), tzinfo=STATION_TZ)
-    rows = session.execute(_venue_day_statement(),
-                           holding_window(day_start, day_start + timedelta(days=1)) | {"venue_id": venue_id}).all()
+    rows = connection.execute(_venue_day_statement(),
+                              holding_window(day_start, day_start + timedelta(days=1)) | {"venue_id": venue_id}).all()
     if not rows:
         return None, []
     return rows[0], [booking for booking in rows if booking.start is not None]
