@@ -64,14 +64,16 @@ class Booking(Base):
 
     __tablename__ = "bookings"
     # A venue's bookings by time: what is busy on a day, and conflicts (venue_times.holding_bookings).
+    # An organisation's bookings by time: its monthly quota (requests.py).
     # A client's idempotency key means something only with who sent it (requests.py): one per owner.
     __table_args__ = (
         UniqueConstraint("idempotency_owner", "idempotency_key", name="uq_bookings_idempotency_owner_key"),
         Index("ix_bookings_venue_id_start", "venue_id", "start"),
+        Index("ix_bookings_organization_id_start", "organization_id", "start"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     end: Mapped[datetime] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(String(200))

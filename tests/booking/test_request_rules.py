@@ -82,3 +82,32 @@ def test_default_quota_is_four_bookings_and_twenty_hours(desk):
     assert BookingPolicy.from_env({"BOOKING_MONTHLY_QUOTA": "6"}).monthly_bookings == 6
     with pytest.raises(ValueError, match="BOOKING_MONTHLY_QUOTA"):
         BookingPolicy.from_env({"BOOKING_MONTHLY_QUOTA": "many"})
+
+
+def test_the_quota_reads_the_organisations_month_by_its_index_in_the_requests_first_statement(station, backend):
+    """The quota is read with the venue in one statement (issue 14), over the organisation's bookings of
+    that month only, by ix_bookings_organization_id_start (migration 0008), not every booking of the
+    organisation or of the month."""
+    from sqlalchemy import event
+
+    from tests.conftest import auth, make_booking
+
+    if backend != "sqlite":
+        pytest.skip("the plan is checked on SQLite; PostgreSQL's planner prefers a scan of a small table")
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT"):
+            statements.append((statement, parameters))
+    engine = station.database("booking").engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        created = station.client("booking").post("/bookings", json=make_booking(), headers=auth("org", 1))
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert created.status_code == 201, created.get_json()
+    assert len(statements) == 1  # the venue, the organisation, the credit, the conflict and the quota
+    statement, parameters = statements[0]
+    with engine.connect() as conn:
+        plan = " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+    assert "USING INDEX ix_bookings_organization_id_start (organization_id=? AND start>? AND start<?)" in plan, plan

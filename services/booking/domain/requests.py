@@ -166,15 +166,17 @@ class _Statements:
 def _statements() -> _Statements:
     """The request's reads, built once with bound parameters: building an ORM statement costs more
     Python than running it (issue 14's profile), and SQLAlchemy caches the compiled form by shape."""
+    # The month's quota as one row of both figures (an aggregate with no GROUP BY has exactly one), joined
+    # ON true: one pass over the month's bookings, where a scalar subquery each read them twice.
+    quota = select(*_quota_columns()).where(_quota_of_month()).subquery("quota")
     return _Statements(
         repeat=select(Booking).where(Booking.idempotency_owner == bindparam("owner"),
                                      Booking.idempotency_key == bindparam("key")),
         # Two rows by their keys, side by side: joined ON true, which says so (no cartesian-product warning);
         # beside them the credit and the FirstOccurrence's answers (whether its time is held, its month's quota).
         venue_and_organization=select(Venue, Organization, *integrity.credit_columns(), held_column(),
-                                      *(select(column).where(_quota_of_month()).scalar_subquery().label(name)
-                                        for name, column in zip(("quota_count", "quota_seconds"), _quota_columns())))
-        .join_from(Venue, Organization, true())
+                                      quota.c.quota_count, quota.c.quota_seconds)
+        .join_from(Venue, Organization, true()).join(quota, true())
         .where(Venue.id == bindparam("venue_id"), Organization.id == bindparam("organization_id")),
         quota=select(*_quota_columns()).where(_quota_of_month()),
         insert_bookings=insert(Booking.__table__).returning(Booking.__table__.c.id, sort_by_parameter_order=True),
@@ -185,7 +187,8 @@ def _statements() -> _Statements:
 def _quota_columns() -> tuple:
     """How many, and how many seconds (each rounded, so that floating point never tips a request over the
     quota): one row however many bookings the organisation holds that month."""
-    return func.count(), func.coalesce(func.sum(func.round(hours_between(Booking.start, Booking.end) * 3600)), 0)
+    return (func.count().label("quota_count"),
+            func.coalesce(func.sum(func.round(hours_between(Booking.start, Booking.end) * 3600)), 0).label("quota_seconds"))
 
 
 def _quota_of_month():
