@@ -126,7 +126,7 @@ def _venue_organization_and_credit(session, data: dict, now, policy):
     try:
         month, bounds = _month_window(start)
         checks = holding_window(start, end) | bounds
-    except OverflowError:  # a date at the very ends of the calendar, which the horizon or notice rule refuses
+    except (OverflowError, ValueError):  # a date at the very ends of the calendar: the horizon or notice rule refuses it
         checks, start = dict.fromkeys(("start", "end", "earliest", "first", "after")), None
     row = session.execute(_statements().venue_and_organization,
                           {"venue_id": data["venue_id"], **checks,
@@ -145,12 +145,19 @@ def _venue_organization_and_credit(session, data: dict, now, policy):
     return venue, organization, integrity.summary_of(row, now, policy), first
 
 
+def _month_of(start: datetime) -> str:
+    """The station-time month of `start`, "2026-12" (the year in four digits, as strftime does not
+    write a year before 1000)."""
+    local = to_station_time(start)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
 def _month_window(start: datetime) -> tuple[str, dict]:
-    """The station-time month of `start` ("2026-12") and the quota statement's bounds of it. OverflowError
-    in December 9999."""
-    month = to_station_time(start).strftime("%Y-%m")
-    first = datetime.strptime(month, "%Y-%m").replace(tzinfo=STATION_TZ)
-    return month, {"first": first, "after": (first + timedelta(days=32)).replace(day=1)}
+    """_month_of(start) and the quota statement's bounds of that month. ValueError in December 9999."""
+    local = to_station_time(start)
+    first = datetime(local.year, local.month, 1, tzinfo=STATION_TZ)
+    after = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=STATION_TZ)
+    return _month_of(start), {"first": first, "after": after}
 
 
 @dataclass(frozen=True)
@@ -285,7 +292,7 @@ def _check_quota(session, organization, occurrences, policy, first: FirstOccurre
     """At most N bookings and H hours per calendar month, per organisation (station time)."""
     by_month = {}
     for o in occurrences:
-        by_month.setdefault(to_station_time(o.start).strftime("%Y-%m"), []).append(o)
+        by_month.setdefault(_month_of(o.start), []).append(o)
     for month, new in by_month.items():
         held, seconds = first.quota_for(month) or session.execute(
             _statements().quota, {"organization_id": organization.id, **_month_window(new[0].start)[1]}).one()
