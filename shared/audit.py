@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from shared.api import Blueprint
 from shared.auth import Principal, requires
 from shared.http_schemas import PageArgs, StationDateTime, page_schema, paginate
 from shared.logs import request_id_var

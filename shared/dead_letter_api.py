@@ -7,10 +7,10 @@ One blueprint, registered by every service with a queue; each reads its own data
 import base64
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from shared.api import Blueprint
 from shared.auth import requires
 from shared.dead_letters import replay_dead_letter
 from shared.errors import Conflict, NotFound

@@ -1,10 +1,10 @@
 """What became of a booking.request_booking task, by its idempotency key."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking.models import RequestOutcome
 from services.booking.schemas import RequestOutcomeArgs, RequestOutcomeSchema
+from shared.api import Blueprint
 from shared.auth import requires
 from shared.errors import NotFound
 from shared.service_app import current_runtime

@@ -2,7 +2,6 @@
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.booking.context import booking_context
@@ -11,6 +10,7 @@ from services.booking.domain.requests import get_booking, request_booking, serie
 from services.booking.models import Booking
 from services.booking.schemas import (BookingDetailSchema, BookingListArgs, BookingPage, BookingRequestSchema,
                                       CancelSchema)
+from shared.api import Blueprint
 from shared.auth import requires
 from shared.db import utcnow
 from shared.errors import Forbidden

@@ -4,12 +4,12 @@ and in the audit log."""
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking.api.organizations import existing_organization, subject_of
 from services.booking.context import booking_context
 from services.booking.domain.integrity import adjust_credit, credit_score, lift_suspension, suspended_until
 from services.booking.schemas import CreditAdjustmentSchema, CreditEventSchema, LiftSuspensionSchema
+from shared.api import Blueprint
 from shared.audit import record_change
 from shared.auth import requires
 from shared.db import utcnow

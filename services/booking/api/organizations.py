@@ -2,7 +2,6 @@
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +12,7 @@ from services.booking.models import CreditEvent, Organization, OrganizationConta
 from services.booking.schemas import (ContactPhoneCreateSchema, ContactPhoneListSchema, ContactPhoneSchema,
                                       CreditEventPage, OrganizationCreateSchema, OrganizationPage,
                                       OrganizationSchema, OrganizationUpdateSchema)
+from shared.api import Blueprint
 from shared.audit import record_change
 from shared.auth import requires
 from shared.db import utcnow

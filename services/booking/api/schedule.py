@@ -1,11 +1,11 @@
 """The station's day: every venue's bookings and sessions, with no contact in them (the wall screen)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking.context import booking_context
 from services.booking.domain.schedule import day_schedule
 from services.booking.schemas import ScheduleArgs, ScheduleSchema
+from shared.api import Blueprint
 from shared.auth import requires
 from shared.service_app import current_runtime
 

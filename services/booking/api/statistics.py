@@ -2,10 +2,10 @@
 for other community systems (the street office's reports), issue 13."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking.domain.statistics import month_statistics
 from services.booking.schemas import BookingStatisticsSchema
+from shared.api import Blueprint
 from shared.auth import requires
 from shared.station_month import StatisticsArgs
 from shared.service_app import current_runtime

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from icalendar import Calendar, Event
 from marshmallow import fields
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from services.booking.domain import statuses
 from services.booking.domain.venue_times import availability, venue_day
 from services.booking.models import Booking, Venue
 from services.booking.schemas import AvailabilityArgs, AvailabilitySchema, VenuePage, VenueSchema
+from shared.api import Blueprint
 from shared.auth import requires
 from shared.db import utcnow
 from shared.errors import NotFound

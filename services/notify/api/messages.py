@@ -2,7 +2,6 @@
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -10,6 +9,7 @@ from services.notify.context import notify_context
 from services.notify.domain.messages import accept_message, get_message
 from services.notify.models import Message
 from services.notify.schemas import MessageDetailSchema, MessageListArgs, MessagePage, MessageRequestSchema
+from shared.api import Blueprint
 from shared.auth import requires
 from shared.contracts import CONTRACT_VERSION, message_recipient
 from shared.http_schemas import paginate

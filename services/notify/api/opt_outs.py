@@ -1,12 +1,12 @@
 """Recipients who asked for no more messages (退订)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.notify.domain.messages import find_opt_out, opt_in, opt_out
 from services.notify.models import OptOut
 from services.notify.schemas import OptOutPage, OptOutSchema
+from shared.api import Blueprint
 from shared.auth import requires
 from shared.http_schemas import PageArgs, paginate
 from shared.service_app import current_runtime

@@ -7,11 +7,11 @@ The generic HTTP gateway also signs its body (HMAC), checked by its provider cla
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.notify.domain.messages import apply_receipt, opt_out
 from services.notify.providers import SMS_PROVIDERS
 from services.notify.schemas import ReceiptResultSchema
+from shared.api import Blueprint
 from shared.auth import decode_token
 from shared.errors import Forbidden, NotFound, Refused, Unauthorized
 from shared.settings import ConfigurationError

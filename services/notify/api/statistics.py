@@ -2,10 +2,10 @@
 numbers page and for other community systems (issue 13)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.notify.domain.statistics import month_statistics
 from services.notify.schemas import NotifyStatisticsSchema
+from shared.api import Blueprint
 from shared.auth import requires
 from shared.station_month import StatisticsArgs
 from shared.service_app import current_runtime

@@ -2,7 +2,6 @@
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.notify.context import notify_context
@@ -11,6 +10,7 @@ from services.notify.domain.templates import TEXTS
 from services.notify.models import Template
 from services.notify.schemas import (TemplateEditSchema, TemplatePage, TemplatePreviewSchema, TemplateSchema,
                                      TemplateUpdateSchema)
+from shared.api import Blueprint
 from shared.audit import record_change
 from shared.auth import requires
 from shared.errors import NotFound

@@ -2,13 +2,13 @@
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.services_desk.context import desk_context
 from services.services_desk.domain.reviews import OPEN, decide_review, get_review, is_overdue, review_due_date
 from services.services_desk.models import ReviewCase
 from services.services_desk.schemas import DecisionSchema, ReviewListArgs, ReviewPage, ReviewSchema
+from shared.api import Blueprint
 from shared.audit import record_change
 from shared.auth import requires
 from shared.db import utcnow

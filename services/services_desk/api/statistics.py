@@ -2,10 +2,10 @@
 for the admins' numbers page and for other community systems (issue 13)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.services_desk.domain.statistics import month_statistics
 from services.services_desk.schemas import DeskStatisticsSchema
+from shared.api import Blueprint
 from shared.auth import requires
 from shared.station_month import StatisticsArgs
 from shared.db import utcnow

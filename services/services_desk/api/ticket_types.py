@@ -2,12 +2,12 @@
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.services_desk.models import TicketType
 from services.services_desk.schemas import (TicketTypeCreateSchema, TicketTypePage, TicketTypePatchSchema, TicketTypeSchema,
                                             TicketTypeUpdateSchema)
+from shared.api import Blueprint
 from shared.audit import record_change
 from shared.auth import requires
 from shared.errors import Conflict, NotFound, Refused

@@ -2,7 +2,6 @@
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.services_desk.context import desk_context
@@ -10,6 +9,7 @@ from services.services_desk.domain import tickets
 from services.services_desk.models import Ticket
 from services.services_desk.schemas import (AssignSchema, FollowUpSchema, NoteSchema, TicketCreateSchema,
                                             TicketDetailSchema, TicketListArgs, TicketPage, TransitionSchema)
+from shared.api import Blueprint
 from shared.audit import record_change
 from shared.auth import Principal, requires
 from shared.db import utcnow
