@@ -3,10 +3,11 @@
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from services.booking.models import Booking
 from shared.errors import Conflict, Refused
+from tests.conftest import auth, make_booking
 
 NOW = "2026-03-02 10:00"  # a Monday; the earliest start is Thursday 2026-03-05
 
@@ -88,10 +89,6 @@ def test_the_quota_reads_the_organisations_month_by_its_index_in_the_requests_fi
     """The quota is read with the venue in one statement (issue 14), over the organisation's bookings of
     that month only, by ix_bookings_organization_id_start (migration 0008), not every booking of the
     organisation or of the month."""
-    from sqlalchemy import event
-
-    from tests.conftest import auth, make_booking
-
     if backend != "sqlite":
         pytest.skip("the plan is checked on SQLite; PostgreSQL's planner prefers a scan of a small table")
     statements = []
