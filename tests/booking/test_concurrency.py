@@ -44,3 +44,33 @@ def test_twenty_requests_for_one_slot_give_one_booking_and_nineteen_conflicts(bo
     assert counted == {201: 1, 409: RACERS - 1}, booking_api.logs()
     listed = booking_api.http("booking", "GET", f"/bookings?venue_id=8&per_page=100").json()["items"]
     assert len([b for b in listed if b["start"] == body["start"]]) == 1
+
+
+def test_concurrent_requests_on_one_shared_schema_each_get_their_own_answer(booking_api):
+    """One schema instance reads every request's arguments (shared/api.py OneSchemaParser): under
+    concurrent requests, on two processes of four threads each, each refused request names its own
+    field and each good one is booked, never another request's errors."""
+    url = booking_api.urls["booking"] + "/bookings"
+    faults = [({"title": ""}, "title"), ({"attendees": 0}, "attendees"), ({"contact": {"name": "林"}}, "contact"), ({}, None)]
+    start_line = threading.Barrier(8)
+    answers = []
+
+    def send(n):
+        session = requests.Session()
+        start_line.wait()
+        for i in range(12):
+            change, field = faults[(n + i) % len(faults)]
+            response = session.post(url, json=make_booking(venue_id=9, **change), headers=auth("org", 1), timeout=60)
+            answers.append((field, response.status_code, response.json()))
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 96
+    for field, status, body in answers:
+        if field is None:
+            assert status == 201, body
+        else:
+            assert status == 422 and list(body["error"]["fields"]) == [field], (field, body)
