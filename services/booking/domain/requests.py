@@ -123,11 +123,11 @@ def _venue_organization_and_credit(session, data: dict, now, policy):
     """The venue, the organisation, its credit summary and the FirstOccurrence in one statement; which
     one is missing is asked only when one is."""
     start, end = data["start"], data["end"]
+    month = _month_of(start)
     try:
-        month, bounds = _month_window(start)
-        checks = holding_window(start, end) | bounds
+        checks = holding_window(start, end) | _month_bounds(start)
     except (OverflowError, ValueError):  # a date at the very ends of the calendar: the horizon or notice rule refuses it
-        checks, start = dict.fromkeys(("start", "end", "earliest", "first", "after")), None
+        month, checks = None, dict.fromkeys(("start", "end", "earliest", "first", "after"))
     row = session.execute(_statements().venue_and_organization,
                           {"venue_id": data["venue_id"], **checks,
                            **integrity.credit_parameters(data["organization_id"], now, policy)}).first()
@@ -140,7 +140,7 @@ def _venue_organization_and_credit(session, data: dict, now, policy):
                       {"venue_id": ["this venue is not bookable"]}, code="not_bookable")
     if organization is None:
         raise Refused("没有这个组织 No such organisation.", {"organization_id": ["unknown organisation"]})
-    first = FirstOccurrence() if start is None else FirstOccurrence(
+    first = FirstOccurrence() if month is None else FirstOccurrence(
         start, end, bool(row.held), month, (row.quota_count, row.quota_seconds))
     return venue, organization, integrity.summary_of(row, now, policy), first
 
@@ -152,12 +152,11 @@ def _month_of(start: datetime) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
-def _month_window(start: datetime) -> tuple[str, dict]:
-    """_month_of(start) and the quota statement's bounds of that month. ValueError in December 9999."""
+def _month_bounds(start: datetime) -> dict:
+    """The quota statement's bounds of the station-time month of `start`. ValueError in December 9999."""
     local = to_station_time(start)
-    first = datetime(local.year, local.month, 1, tzinfo=STATION_TZ)
-    after = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=STATION_TZ)
-    return _month_of(start), {"first": first, "after": after}
+    return {"first": datetime(local.year, local.month, 1, tzinfo=STATION_TZ),
+            "after": datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=STATION_TZ)}
 
 
 @dataclass(frozen=True)
@@ -295,7 +294,7 @@ def _check_quota(session, organization, occurrences, policy, first: FirstOccurre
         by_month.setdefault(_month_of(o.start), []).append(o)
     for month, new in by_month.items():
         held, seconds = first.quota_for(month) or session.execute(
-            _statements().quota, {"organization_id": organization.id, **_month_window(new[0].start)[1]}).one()
+            _statements().quota, {"organization_id": organization.id, **_month_bounds(new[0].start)}).one()
         count = held + len(new)
         hours = (float(seconds) + sum((o.end - o.start).total_seconds() for o in new)) / 3600
         if count > policy.monthly_bookings or hours > policy.monthly_hours:
