@@ -6,6 +6,7 @@ import time
 import redis
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from shared.series import series
 from shared.state_metrics import StateCollector
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
                                generate_latest, multiprocess)
@@ -74,7 +75,7 @@ def record_request(response):
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
     service = current_app.extensions["yizhan"].name
     method = request.method if request.method in KNOWN_METHODS else "other"
-    HTTP_REQUESTS.labels(service, endpoint, method, str(response.status_code)).inc()
+    series(HTTP_REQUESTS, service, endpoint, method, str(response.status_code)).inc()
     if "started_at" in g:
-        HTTP_LATENCY.labels(service, endpoint).observe(time.perf_counter() - g.started_at)
+        series(HTTP_LATENCY, service, endpoint).observe(time.perf_counter() - g.started_at)
     return response

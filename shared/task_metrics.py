@@ -13,6 +13,8 @@ import time
 from celery import signals
 from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, start_http_server
 
+from shared.series import series
+
 log = logging.getLogger(__name__)
 
 TASKS = Counter("yizhan_tasks_total", "Tasks by name and outcome", ["task", "outcome"])
@@ -25,7 +27,7 @@ _started = {}
 
 @signals.task_received.connect
 def _received(request=None, **_):
-    TASKS.labels(request.name if request else "unknown", "received").inc()
+    series(TASKS, request.name if request else "unknown", "received").inc()
 
 
 @signals.task_prerun.connect
@@ -37,9 +39,9 @@ def _prerun(task_id=None, **_):
 def _postrun(task_id=None, task=None, state=None, **_):
     began = _started.pop(task_id, None)
     if began is not None and task is not None:
-        TASK_SECONDS.labels(task.name).observe(time.perf_counter() - began)
+        series(TASK_SECONDS, task.name).observe(time.perf_counter() - began)
     if task is not None and state == "SUCCESS":
-        TASKS.labels(task.name, "succeeded").inc()
+        series(TASKS, task.name, "succeeded").inc()
 
 
 @signals.task_retry.connect

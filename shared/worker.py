@@ -55,7 +55,7 @@ def prepare_worker(flask_app):
     def forget_parent_connections(**_):
         # A forked child must not share the parent's database sockets
         # (SQLAlchemy docs, "Using Connection Pools with Multiprocessing or os.fork()").
-        runtime.database.engine.dispose(close=False)
+        runtime.database.dispose(close=False)
 
     celery.set_default()
     return celery
