@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from services.booking.domain import lifecycle
 from shared.timefmt import STATION_TZ
@@ -226,7 +227,8 @@ def test_the_pages_read_in_english_too(staff_page, station):
         page.goto("/staff/organisations")
         assert page.locator("h1").inner_text() == "Organisations and integrity records"
         page.get_by_role("link", name="Kenjia choir").click()
-        assert "Phones that sign in for this organisation" in page.content()
+        # Waits for the page the click opens: content() read mid-navigation is empty (seen on a slow machine).
+        expect(page.get_by_text("Phones that sign in for this organisation")).to_be_visible()
         accessible(page)
         page.get_by_role("link", name="See the credit record, adjust the credit").click()
         assert "Credit score: 90 (out of 100)" in page.locator("#score").inner_text()
