@@ -6,6 +6,7 @@ stops them all and writes a table whose numbers parse.
 """
 
 import re
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -121,3 +122,16 @@ def test_every_benchmark_runs_and_writes_its_table(tmp_path):
     assert column(http, "PostgreSQL server", "| SQLite | POST /bookings |") == 0
     if on_postgres:
         assert column(http, "PostgreSQL server", "| PostgreSQL | POST /bookings |") > 0
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_instruction_counts_runs_the_requests_it_counts():
+    """bench/instruction_counts.py, run small: a count per database, each the instructions of a whole
+    request (a Flask request with a database read costs hundreds of thousands, not tens)."""
+    env = {"YIZHAN_BENCH_POSTGRES_URL": POSTGRES_ADMIN_URL, "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "instruction_counts.py"), "--requests", "5",
+                           "--endpoint", "availability"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    counts = dict(re.findall(r"^(SQLite|PostgreSQL) +availability +(\d+) k instructions per request", done.stdout, re.M))
+    assert set(counts) == ({"SQLite", "PostgreSQL"} if postgres_reachable() else {"SQLite"}), done.stdout
+    assert all(500 < int(k) < 50_000 for k in counts.values()), counts

@@ -1,0 +1,113 @@
+"""Instructions per request, counted by valgrind's callgrind: a figure the machine's load does not move.
+
+    .venv/bin/python bench/instruction_counts.py [--requests 300] [--root DIR] [--endpoint availability]
+
+For availability and POST /bookings, on SQLite and on PostgreSQL when one answers (YIZHAN_BENCH_POSTGRES_URL,
+as in bench/http_bench.py): a migrated, seeded booking database, and the booking API in-process behind
+Flask's test client, run under `valgrind --tool=callgrind` with its instrumentation off. After 100 requests
+to warm up, `callgrind_control` switches it on for the counted requests alone, and the script divides the
+instructions by their number. Wall-clock and CPU time on a shared machine move by 10-50 % between runs;
+the same code counts the same instructions to within a few tenths of a percent, so two versions of a small
+change compare even while other work runs (issue 14).
+
+--root DIR runs the code of another checkout (`git worktree add /tmp/before HEAD~1`), on the same
+databases' shape: run it once with each and compare. What it does not count: the database server and
+Redis (other processes), and nothing of gunicorn or HTTP. POST /bookings also counts the outbox marks'
+thread, whose batches vary with how the threads interleave: its count moves by a few percent between runs.
+Not part of `make bench`: under valgrind each request runs about fifty times slower.
+"""
+
+import argparse
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import SECRET, PostgresDatabases, booking_request, migrate_and_seed, run, station_env  # noqa: E402
+
+WARM_UP = 100
+ENDPOINTS = ("availability", "POST /bookings")
+
+
+def count_in_child(endpoint: str, requests: int) -> None:
+    """Inside valgrind: the requests, counted between the two switches, on the code of --root."""
+    sys.path.insert(0, os.environ["YIZHAN_CODE_ROOT"])
+    from services.booking import create_app
+    from shared.auth import issue_token
+
+    client = create_app().test_client()
+    if endpoint == "availability":
+        headers = {"Authorization": f"Bearer {issue_token(SECRET, 'resident', 'bench')}"}
+        url = f"/venues/11/availability?date={date.today() + timedelta(days=40)}"
+        send = lambda: client.get(url, headers=headers)  # noqa: E731
+    else:
+        headers = {"Authorization": f"Bearer {issue_token(SECRET, 'staff', 'bench')}"}
+        n = itertools.count()
+        send = lambda: client.post("/bookings", json=booking_request(next(n), "指令计数 bench"), headers=headers)  # noqa: E731
+    for _ in range(WARM_UP):
+        response = send()
+        if response.status_code not in (200, 201):
+            raise SystemExit(f"{endpoint} answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+    switch = lambda state: subprocess.run(["callgrind_control", "-i", state, str(os.getpid())],  # noqa: E731
+                                          check=True, capture_output=True)
+    switch("on")
+    for _ in range(requests):
+        send()
+    switch("off")
+    os._exit(0)  # the relay's thread and the pools would otherwise run on, counted for nothing
+
+
+def count(env: dict, root: Path, endpoint: str, requests: int, work: Path) -> float:
+    out = work / f"callgrind-{endpoint.replace(' ', '_').replace('/', '')}.out"
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+                           sys.executable, __file__, "--child", endpoint, "--requests", str(requests)],
+                          env={**env, "YIZHAN_CODE_ROOT": str(root)}, cwd=root, capture_output=True, text=True)
+    totals = [line for line in out.read_text().splitlines() if line.startswith("totals:")] if out.exists() else []
+    if done.returncode or not totals:
+        raise SystemExit(f"callgrind run for {endpoint} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return int(totals[0].split()[1]) / requests
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300, help="requests counted per endpoint")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
+                        help="the checkout whose code runs")
+    parser.add_argument("--endpoint", choices=ENDPOINTS, action="append", help="only this endpoint (repeatable)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        count_in_child(args.child, args.requests)
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    work = Path(tempfile.mkdtemp(prefix="yizhan-instructions-"))
+    try:
+        for database in ("SQLite", "PostgreSQL"):
+            for endpoint in args.endpoint or ENDPOINTS:
+                # A fresh database for each count, so that each starts from the same rows.
+                postgres = PostgresDatabases.create(["booking"]) if database == "PostgreSQL" else None
+                if database == "PostgreSQL" and postgres is None:
+                    break
+                try:
+                    env = station_env(work / database / endpoint.replace("/", "").replace(" ", "_"),
+                                      **(postgres.env() if postgres else {}))
+                    migrate_and_seed(env, ["booking"])
+                    per_request = count(env, args.root.resolve(), endpoint, args.requests, work)
+                finally:
+                    if postgres:
+                        postgres.drop()
+                print(f"{database:10} {endpoint:15} {per_request / 1000:9.0f} k instructions per request "
+                      f"({args.requests} requests, the code of {args.root})", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)
