@@ -69,8 +69,17 @@ def booking_request(n: int, title: str) -> dict:
             "contact": {"name": "测试", "phone": "13800000000"}}
 
 
+def quantile_cuts(values: list[float], method: str = "exclusive") -> list[float]:
+    """The 99 cut points of values; a single value is every cut (statistics.quantiles wants two)."""
+    if not values:
+        raise ValueError("no values to take percentiles of")
+    if len(values) == 1:
+        return values * 99
+    return statistics.quantiles(values, n=100, method=method)
+
+
 def percentiles(values: list[float]) -> dict:
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    cuts = quantile_cuts(values, method="inclusive")
     return {"p50": cuts[49], "p90": cuts[89], "p99": cuts[98], "max": max(values), "n": len(values)}
 
 
@@ -372,14 +381,15 @@ class PostgresDatabases:
 
 
 def drive(port: int, method: str, make_request, seconds: float, connections: int) -> dict:
-    """N threads, each on one keep-alive connection, for a fixed time; latencies of every request."""
+    """N threads, each on one keep-alive connection, for a fixed time; latencies of every request.
+    Each connection sends at least one request, however late its thread starts on a loaded machine."""
     latencies, statuses, stop = [], {}, time.monotonic() + seconds
     lock = threading.Lock()
 
     def worker():
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine, codes = [], {}
-        while time.monotonic() < stop:
+        while not mine or time.monotonic() < stop:
             path, body, headers = make_request()
             started = time.perf_counter()
             connection.request(method, path, body=body, headers=headers)
@@ -409,6 +419,6 @@ def summarise(runs: list[tuple[list[float], float, dict]]) -> dict:
     for _, _, codes in runs:
         for code, n in codes.items():
             statuses[code] = statuses.get(code, 0) + n
-    cuts = statistics.quantiles(latencies, n=100)
+    cuts = quantile_cuts(latencies)
     return {"requests": len(latencies), "rps": len(latencies) / elapsed, "p50_ms": cuts[49] * 1000,
             "p99_ms": cuts[98] * 1000, "statuses": statuses, "run": (latencies, elapsed, statuses)}
