@@ -55,14 +55,26 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-def _configure_sqlite(engine):
-    """WAL for concurrent readers; BEGIN IMMEDIATE for writers.
+def _sqlite_engine(url: str, reader: bool):
+    """An engine on a SQLite file: WAL for concurrent readers; BEGIN IMMEDIATE for writers.
 
     pysqlite's own transaction handling is turned off and SQLAlchemy emits
     BEGIN itself, as the SQLAlchemy docs recommend ("Serializable isolation /
     Savepoints / Transactional DDL" for pysqlite). A write transaction takes the
     database lock when it begins, so a check-then-insert cannot interleave.
+
+    A reader (reader=True) sends no BEGIN at all: in WAL mode each statement reads a consistent
+    snapshot of its own, as each does under PostgreSQL's READ COMMITTED, and a read saves a
+    statement. Its connections refuse to write (`PRAGMA query_only`), and the pool rolls nothing back
+    when one returns: a connection never in a transaction has none to end (issue 14: 8 % of an
+    availability request's instructions, against the writer's pool shared with a reader that only
+    sent no BEGIN). What ends a statement's read snapshot on SQLite is its result being read to the
+    end or closed, which SQLAlchemy's `.all()`, `.first()`, `.one()` and `.scalar()` do; the pool's
+    rollback never did (Python 3.11's sqlite3 sends none outside a transaction).
     """
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                              "factory": work_counts.CountingSQLiteConnection},
+                           **({"pool_reset_on_return": None} if reader else {}))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -74,13 +86,16 @@ def _configure_sqlite(engine):
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if reader:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def on_begin(connection):
-        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        if mode is not None:  # None: a reader, each statement its own read (see Database.__init__)
-            connection.exec_driver_sql(f"BEGIN {mode}")
+    if not reader:
+        @event.listens_for(engine, "begin")
+        def on_begin(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
 
 
 def _ping_when_idle(engine):
@@ -157,13 +172,8 @@ class Database:
         self.runtime = runtime
         if url.startswith("sqlite:///"):
             ensure_sqlite_directory(url)
-            self.engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-            _configure_sqlite(self.engine)
-            # No BEGIN for a read: in WAL mode each statement reads a consistent snapshot of its own,
-            # as each does under PostgreSQL's READ COMMITTED below, and a read saves a statement.
-            reader_engine = self.engine.execution_options(sqlite_begin=None)
-            # Every engine this database opens connections on (the reader shares this one's pool).
-            self.engines = (self.engine,)
+            self.engine = _sqlite_engine(url, reader=False)
+            reader_engine = _sqlite_engine(url, reader=True)
         else:
             self.engine = create_engine(url)
             # Under READ COMMITTED (PostgreSQL's default) each statement sees its own snapshot, in a
@@ -174,9 +184,10 @@ class Database:
             # (issue 14: 9 % of an availability request's instructions, against the writer's
             # connections in autocommit for the length of one checkout).
             reader_engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
-            self.engines = (self.engine, reader_engine)
-            for engine in self.engines:
+            for engine in (self.engine, reader_engine):
                 _ping_when_idle(engine)
+        # Every engine this database opens connections on: the writer's, then the readers'.
+        self.engines = (self.engine, reader_engine)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(reader_engine, expire_on_commit=False)
         self._reader_engine = reader_engine

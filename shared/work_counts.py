@@ -1,8 +1,8 @@
 """How much work one request or one task does: the SQL statements it executes and the Redis
 round trips it makes, counted as they happen (issue 14).
 
-Each HTTP request and each task runs inside `counting(service, unit)`; the SQLAlchemy engine's
-`before_cursor_execute` event and redis-py's `send_packed_command` (one call per round trip: a
+Each HTTP request and each task runs inside `counting(service, unit)`; the database driver's cursor
+(see watch_engine) and redis-py's `send_packed_command` (one call per round trip: a
 pipeline is one) add to the count of whatever is running in this thread or task. The totals go
 to two Prometheus counters, `yizhan_sql_statements_total` and `yizhan_redis_round_trips_total`,
 labelled by service and unit (the endpoint's route, or the task's name), beside
@@ -12,6 +12,7 @@ them per endpoint. Work done outside a request or task (the outbox relay's threa
 """
 
 import functools
+import sqlite3
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -71,18 +72,19 @@ def _count_statement(*_args, **_kwargs):
 
 
 def watch_engine(engine) -> None:
-    """Count every statement the engine's connections execute.
-
-    On PostgreSQL, at psycopg's cursor: each connection the pool opens makes its cursors count as
-    they execute. An engine with any connection event (`before_cursor_execute` among them) makes
-    SQLAlchemy dispatch its events around every statement, connection and transaction, which cost 6 %
-    of an availability request's instructions (issue 14); a pool event costs only when a connection
-    is made. On SQLite, at SQLAlchemy's `before_cursor_execute`: its engine has connection events of
-    its own already (shared/db.py's `begin`), so the listener costs only its call."""
+    """Count every statement the engine's connections execute, at the driver's cursor: each connection
+    the pool opens makes its cursors count as they execute, from the moment the pool hands it out (the
+    statements that set a connection up count nowhere). An engine with any connection event
+    (`before_cursor_execute` among them) makes SQLAlchemy dispatch its events around every statement,
+    connection and transaction, which cost 6 % of an availability request's instructions on
+    PostgreSQL (issue 14); a pool event costs only when a connection is made. On SQLite the
+    connections are CountingSQLiteConnection (shared/db.py opens them so), which count once told to."""
     if engine.dialect.driver == "psycopg":
         event.listen(engine, "connect", _count_on_cursors)
+    elif engine.dialect.driver == "pysqlite":
+        event.listen(engine, "connect", _count_sqlite)
     else:
-        event.listen(engine, "before_cursor_execute", _count_statement)
+        raise ValueError(f"no statement counting for the {engine.dialect.driver} driver")
 
 
 def _count_on_cursors(dbapi_connection, _record) -> None:
@@ -106,6 +108,35 @@ def _counting_cursor():
             return super().executemany(*args, **kwargs)
 
     return CountingCursor
+
+
+def _count_sqlite(dbapi_connection, _record) -> None:
+    if not isinstance(dbapi_connection, CountingSQLiteConnection):
+        raise TypeError("SQLite's connections count only when opened as CountingSQLiteConnection (shared/db.py)")
+    dbapi_connection.counts = True
+
+
+class CountingSQLiteCursor(sqlite3.Cursor):
+    """sqlite3's cursor, counting each execute() and executemany() as one statement."""
+
+    def execute(self, *args):
+        _count_statement()
+        return super().execute(*args)
+
+    def executemany(self, *args):
+        _count_statement()
+        return super().executemany(*args)
+
+
+class CountingSQLiteConnection(sqlite3.Connection):
+    """A sqlite3 connection (given to sqlite3.connect as its `factory`) whose cursors count their
+    statements once `watch_engine` has set `counts`; until then its cursors are sqlite3's own.
+    sqlite3 has no default cursor class to set, as psycopg has."""
+
+    counts = False
+
+    def cursor(self, factory=None):
+        return super().cursor(factory or (CountingSQLiteCursor if self.counts else sqlite3.Cursor))
 
 
 @contextmanager

@@ -66,12 +66,14 @@ def test_what_is_busy_on_a_day_reads_the_venue_index_for_two_days_not_the_venues
     def capture(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().startswith("SELECT") and "bookings" in statement:
             statements.append((statement, parameters))
-    engine = station.database("booking").engine
-    event.listen(engine, "before_cursor_execute", capture)
+    engines = station.database("booking").engines  # the writer's and the readers'
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", capture)
     try:
         answer = station.client("booking").get("/venues/2/availability?date=2027-06-08", headers=auth("resident"))
     finally:
-        event.remove(engine, "before_cursor_execute", capture)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", capture)
     assert answer.status_code == 200 and len(statements) == 1
     statement, parameters = statements[0]
     with engine.connect() as conn:

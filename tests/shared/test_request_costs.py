@@ -1,7 +1,7 @@
 """What every API request pays before and after its own work (issue 14), kept small: no cookie session
-for a token API, each metric's series found once, statements counted without SQLAlchemy dispatching
-events around every statement on PostgreSQL, and reads on a pool of their own that switches nothing at
-each checkout. Each test fails if its cut is undone; tests/test_budgets.py checks the counts themselves."""
+for a token API, each metric's series found once, statements counted at the driver's cursor without
+SQLAlchemy dispatching events around every statement, and reads on a pool of their own that switches
+nothing at each checkout and resets nothing at each return. Each test fails if its cut is undone; tests/test_budgets.py checks the counts themselves."""
 
 import pytest
 from flask import session
@@ -44,19 +44,26 @@ def test_a_request_makes_no_metric_series_it_has_made_before(station, monkeypatc
     assert made == []
 
 
-def test_statements_are_counted_without_sqlalchemy_events_on_postgresql(station, backend):
-    """On PostgreSQL no engine carries a connection event (SQLAlchemy then dispatches none around each
-    statement, connection and transaction), and its cursors count the statements instead."""
+def test_statements_are_counted_at_the_drivers_cursor(station, backend):
+    """No reader carries a connection event, nor PostgreSQL's writer (SQLAlchemy then dispatches none
+    around each statement, connection and transaction): the driver's cursors count the statements. A
+    connection opened inside a request counts only the request's statements, not the ones that set
+    it up (SQLite's PRAGMAs, the dialect's first look at the server)."""
     database = station.database("booking")
-    if backend == "sqlite":
-        pytest.skip("SQLite's engine has connection events of its own (BEGIN IMMEDIATE); it counts by one")
-    assert [engine._has_events for engine in database.engines] == [False, False]
-    with work_counts.counting("booking", "test") as count:
-        with database.read_statements() as connection:
-            connection.execute(select(Venue.__table__.c.id).where(Venue.__table__.c.id == 3)).scalar()
-        with database.transaction() as writing:
-            writing.execute(select(Venue.__table__.c.code).where(Venue.__table__.c.id == 3)).scalar()
-    assert count.sql == 2
+    writer, reader = database.engines
+    assert reader._has_events is False
+    assert writer._has_events is (backend == "sqlite")  # SQLite's writer sends its own BEGIN IMMEDIATE
+    venues = Venue.__table__
+    for fresh in (True, False):
+        if fresh:
+            database.dispose()
+        with work_counts.counting("booking", "test") as count:
+            with database.read_statements() as connection:
+                assert connection.execute(select(venues.c.id).where(venues.c.id == 3)).scalar() == 3
+            with database.transaction() as writing:
+                writing.execute(select(venues.c.code).where(venues.c.id == 3)).scalar()
+        # SQLite's BEGIN IMMEDIATE is a statement of its own; PostgreSQL's BEGIN goes with the first.
+        assert count.sql == (3 if backend == "sqlite" else 2)
 
 
 def test_the_ping_of_an_idle_connection_counts_nowhere(station, backend, monkeypatch):
@@ -74,25 +81,50 @@ def test_the_ping_of_an_idle_connection_counts_nowhere(station, backend, monkeyp
 
 
 def test_reads_have_an_autocommit_pool_and_writes_stay_in_transactions(station, backend):
-    """PostgreSQL's readers keep connections of their own, in autocommit from the moment they connect:
-    a pooled reader is in autocommit before any read asks for it, and a write never is."""
-    if backend == "sqlite":
-        pytest.skip("SQLite's reads and writes share one pool; a read just sends no BEGIN")
-    from psycopg.pq import TransactionStatus
-
+    """Readers keep connections of their own, outside any transaction from the moment they connect (in
+    autocommit on PostgreSQL; with no BEGIN on SQLite, where they also refuse to write), and the pool
+    rolls nothing back when one returns; a write is always in a transaction."""
     database = station.database("booking")
     writer, reader = database.engines
     assert writer.pool is not reader.pool
+    from sqlalchemy.pool.base import ResetStyle
+
+    assert (reader.pool._reset_on_return, writer.pool._reset_on_return) == (ResetStyle.reset_none, ResetStyle.reset_rollback)
+    venues = Venue.__table__
     for _ in range(3):
         with database.read_statements() as connection:
-            connection.execute(select(Venue.__table__.c.id).where(Venue.__table__.c.id == 3)).scalar()
+            connection.execute(select(venues.c.id).where(venues.c.id == 3)).scalar()
         pooled = reader.raw_connection()  # as the pool holds it, with no execution option applied
         try:
-            assert pooled.dbapi_connection.autocommit is True
+            if backend == "sqlite":
+                assert pooled.dbapi_connection.in_transaction is False
+                assert pooled.dbapi_connection.execute("PRAGMA query_only").fetchone() == (1,)
+            else:
+                assert pooled.dbapi_connection.autocommit is True
         finally:
             pooled.close()
         with database.transaction() as writing:
-            writing.execute(select(Venue.__table__.c.id).where(Venue.__table__.c.id == 3)).scalar()
+            writing.execute(select(venues.c.id).where(venues.c.id == 3)).scalar()
             raw = writing.connection().connection.dbapi_connection
-            assert raw.autocommit is False
-            assert raw.info.transaction_status == TransactionStatus.INTRANS
+            if backend == "sqlite":
+                assert raw.in_transaction is True
+            else:
+                from psycopg.pq import TransactionStatus
+
+                assert raw.autocommit is False
+                assert raw.info.transaction_status == TransactionStatus.INTRANS
+
+
+def test_a_reader_cannot_write(station, backend):
+    """A write sent through a reader by mistake is refused on SQLite, where the suite runs every test:
+    a reader's write would take no lock and escape the notice and overlap checks' transactions."""
+    database = station.database("booking")
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's readers are in autocommit; SQLite's refuse to write at all")
+    import sqlalchemy.exc
+
+    with pytest.raises(sqlalchemy.exc.OperationalError, match="readonly"):
+        with database.read_statements() as connection:
+            connection.execute(Venue.__table__.update().where(Venue.__table__.c.id == 3).values(code="x"))
+    with database.reader() as session:
+        assert session.get(Venue, 3).code != "x"
