@@ -141,3 +141,23 @@ def test_a_message_id_names_the_stations_mail_domain_without_a_name_lookup_per_m
     unfolded = chinese.as_bytes().replace(b"\n ", b" ")
     header, = [line for line in unfolded.splitlines() if line.lower().startswith(b"message-id:")]
     assert header.isascii() and header.endswith(b"@xn--5tz216d.xn--fiqs8s>")
+
+
+def test_an_email_is_built_without_a_new_header_class_or_a_boundary_search_per_message(monkeypatch):
+    """The stock header registry makes a new class for every header it parses, and the generator, left to
+    draw a multipart boundary, compiles a regular expression to search the text for it (issue 14): each
+    header's class is made once, and each e-mail has its own random boundary before it is written out."""
+    import re
+    from email.generator import Generator
+
+    smtp = SmtpProvider(Settings.from_env({"MAIL_FROM": "社区驿站 Station <station@example.org>"}))
+    first, second = smtp.build(message(41)), smtp.build(message(42))
+    for name in ("To", "Subject", "Message-ID", "Content-Type"):
+        assert type(first[name]) is type(second[name]), name
+    boundaries = first.get_boundary(), second.get_boundary()
+    assert all(b and re.fullmatch(r"=_yizhan_[0-9a-f]{32}", b) for b in boundaries) and boundaries[0] != boundaries[1]
+    monkeypatch.setattr(Generator, "_make_boundary", classmethod(lambda *_: pytest.fail("a boundary drawn and searched for")))
+    written = first.as_bytes()
+    assert written.count(f"--{boundaries[0]}".encode()) == 3  # two parts, and the end
+    assert smtp.build(SimpleNamespace(id=43, recipient="r43@example.org", subject="s", body="你好",
+                                      html_body=None)).get_boundary() is None  # one part, no boundary

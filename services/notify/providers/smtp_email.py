@@ -4,7 +4,10 @@ import functools
 import smtplib
 import socket
 import ssl
+import uuid
 from email import errors as email_errors
+from email import policy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -14,12 +17,39 @@ from services.notify.providers.base import PermanentError, Provider, TransientEr
 _connections: dict = {}
 
 
+class HeaderClasses(HeaderRegistry):
+    """The email package's header registry, making each header's class once. The stock registry makes a
+    new class with type() for every header it parses, about thirty per e-mail built and sent: a fifth
+    of the e-mail's CPU (issue 14). A header's class holds no state of its own, so one per name serves
+    every message. A policy's `header_factory` is the documented place for a registry of one's own."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._classes = {}
+
+    def __getitem__(self, name):
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+    def map_to_type(self, name, cls):
+        super().map_to_type(name, cls)
+        self._classes.pop(name.lower(), None)
+
+
+# The modern API's policy (email.policy.default: headers parsed, checked and folded as RFC 5322 asks),
+# with the registry above.
+MAIL_POLICY = policy.default.clone(header_factory=HeaderClasses())
+
+
 @functools.lru_cache(maxsize=8)
 def _from_header(mail_from: str):
     """The From header, parsed once per process (the station's own address, the same on every e-mail;
     parsing an address header is a good part of building an e-mail). A parsed header is immutable and
     is stored as it is by the message it is given to; an address that cannot be one raises each time."""
-    email = EmailMessage()
+    email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = mail_from
     return email["From"]
 
@@ -78,7 +108,7 @@ class SmtpProvider(Provider):
     def build(self, message) -> EmailMessage:
         """The e-mail; UnsendableMessage when this message cannot be one (nothing to do with the server)."""
         try:
-            email = EmailMessage()
+            email = EmailMessage(policy=MAIL_POLICY)
             email["From"] = _from_header(self.settings.mail_from)
             email["To"] = one_line(message.recipient)
             email["Subject"] = one_line(message.subject or "")
@@ -87,6 +117,10 @@ class SmtpProvider(Provider):
             email.set_content(message.body)
             if message.html_body:
                 email.add_alternative(message.html_body, subtype="html")
+                # A boundary of 122 random bits, drawn once the text is written, cannot be in it. Left
+                # unset, the generator draws one and compiles a regular expression from it to search the
+                # whole text: a third of the time of writing the e-mail out (issue 14).
+                email.set_boundary(f"=_yizhan_{uuid.uuid4().hex}")
         # The email package raises ValueError for a header it will not write (a line break),
         # UnicodeError for text it cannot encode, KeyError (no content handler) for a missing text.
         except (ValueError, TypeError, LookupError, AttributeError, email_errors.MessageError) as exc:
