@@ -100,18 +100,28 @@ class GatewayHandler(BaseHTTPRequestHandler):
 
 
 class Client:
-    """One keep-alive connection to one API, JSON in and out."""
+    """One keep-alive connection to one API, JSON in and out. gunicorn closes a keep-alive connection that
+    sat idle for its `keepalive` seconds (2 by default), and a request sent on it then fails with a broken
+    pipe; a connection idle for IDLE_SECONDS is closed here first, and the next request opens another
+    (CI once failed so, on a loaded machine where a sample's wait outlasted the keep-alive)."""
+
+    IDLE_SECONDS = 1.0
 
     def __init__(self, port: int, token: str | None = None):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.headers = {"Content-Type": "application/json"}
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
+        self.last_answer = time.monotonic()
 
     def call(self, method: str, path: str, body=None) -> tuple[int, dict]:
+        if time.monotonic() - self.last_answer > self.IDLE_SECONDS:
+            self.connection.close()  # http.client connects again on the next request
         self.connection.request(method, path, body=None if body is None else json.dumps(body), headers=self.headers)
         response = self.connection.getresponse()
-        return response.status, json.loads(response.read() or b"null")
+        answer = response.status, json.loads(response.read() or b"null")
+        self.last_answer = time.monotonic()
+        return answer
 
 
 def poll(ask, what: str):

@@ -1,12 +1,12 @@
 """Instructions per request, counted by valgrind's callgrind: a figure the machine's load does not move.
 
-    .venv/bin/python bench/instruction_counts.py [--requests 300] [--root DIR] [--endpoint availability]
+    .venv/bin/python bench/instruction_counts.py [--requests 300] [--warm-up 100] [--root DIR] [--endpoint availability]
 
 For availability and POST /bookings, on SQLite and on PostgreSQL when one answers (YIZHAN_BENCH_POSTGRES_URL,
 as in bench/http_bench.py): a migrated, seeded booking database, and the booking API in-process behind
 Flask's test client, run under `valgrind --tool=callgrind` with its instrumentation off. After 100 requests
-to warm up, `callgrind_control` switches it on for the counted requests alone, and the script divides the
-instructions by their number. `notify.send_message` is the notify pipeline's one task, as
+to warm up (`--warm-up`), `callgrind_control` switches it on for the counted requests alone, and the script
+divides the instructions by their number. `notify.send_message` is the notify pipeline's one task, as
 bench/pipeline_bench.py posts it (an e-mail from the template booking_approved): run in-process with
 Celery's `apply()`, which goes through the task's contract, transaction, inbox and outbox as a worker's
 pool does, and sends each e-mail to a local SMTP sink (`yizhan smtp-sink`, its own process) with the send
@@ -38,7 +38,6 @@ from bench.common import (SECRET, PostgresDatabases, Processes, booking_request,
                           station_env)
 from yizhan.processes import BIN, free_port, port_answers, wait_until  # noqa: E402
 
-WARM_UP = 100
 ENDPOINTS = ("availability", "POST /bookings", "notify.send_message")
 SERVICE = {"availability": "booking", "POST /bookings": "booking", "notify.send_message": "notify"}
 
@@ -82,11 +81,11 @@ def sender(endpoint: str):
     return send
 
 
-def count_in_child(endpoint: str, requests: int) -> None:
+def count_in_child(endpoint: str, requests: int, warm_up: int) -> None:
     """Inside valgrind: the requests, counted between the two switches, on the code of --root."""
     sys.path.insert(0, os.environ["YIZHAN_CODE_ROOT"])
     send = sender(endpoint)
-    for _ in range(WARM_UP):
+    for _ in range(warm_up):
         failure = send()
         if failure:
             raise SystemExit(f"{endpoint} failed: {failure}")
@@ -99,10 +98,11 @@ def count_in_child(endpoint: str, requests: int) -> None:
     os._exit(0)  # the relay's thread and the pools would otherwise run on, counted for nothing
 
 
-def count(env: dict, root: Path, endpoint: str, requests: int, work: Path) -> float:
+def count(env: dict, root: Path, endpoint: str, requests: int, warm_up: int, work: Path) -> float:
     out = work / f"callgrind-{endpoint.replace(' ', '_').replace('/', '')}.out"
     done = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-                           sys.executable, __file__, "--child", endpoint, "--requests", str(requests)],
+                           sys.executable, __file__, "--child", endpoint, "--requests", str(requests),
+                           "--warm-up", str(warm_up)],
                           env={**env, "YIZHAN_CODE_ROOT": str(root)}, cwd=root, capture_output=True, text=True)
     totals = [line for line in out.read_text().splitlines() if line.startswith("totals:")] if out.exists() else []
     if done.returncode or not totals:
@@ -113,13 +113,17 @@ def count(env: dict, root: Path, endpoint: str, requests: int, work: Path) -> fl
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests counted per endpoint")
+    parser.add_argument("--warm-up", type=int, default=100,
+                        help="requests sent before counting, each under valgrind (about fifty times slower)")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
                         help="the checkout whose code runs")
     parser.add_argument("--endpoint", choices=ENDPOINTS, action="append", help="only this endpoint (repeatable)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.requests < 1 or args.warm_up < 1:
+        parser.error("--requests and --warm-up must be at least 1 (the warm-up also checks that each request works)")
     if args.child:
-        count_in_child(args.child, args.requests)
+        count_in_child(args.child, args.requests, args.warm_up)
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     work = Path(tempfile.mkdtemp(prefix="yizhan-instructions-"))
@@ -144,7 +148,7 @@ def main() -> int:
                     env = station_env(work / database / endpoint.replace("/", "").replace(" ", "_"),
                                       **mail, **(postgres.env() if postgres else {}))
                     migrate_and_seed(env, [service])
-                    per_request = count(env, args.root.resolve(), endpoint, args.requests, work)
+                    per_request = count(env, args.root.resolve(), endpoint, args.requests, args.warm_up, work)
                 finally:
                     if postgres:
                         postgres.drop()
