@@ -66,7 +66,7 @@ def _sqlite_engine(url: str, reader: bool):
     A reader (reader=True) sends no BEGIN at all: in WAL mode each statement reads a consistent
     snapshot of its own, as each does under PostgreSQL's READ COMMITTED, and a read saves a
     statement. Its connections refuse to write (`PRAGMA query_only`), and the pool rolls nothing back
-    when one returns: a connection never in a transaction has none to end (issue 14: 8 % of an
+    when one returns: a connection never in a transaction has none to end (issue 14: 7 % of an
     availability request's instructions, against the writer's pool shared with a reader that only
     sent no BEGIN). What ends a statement's read snapshot on SQLite is its result being read to the
     end or closed, which SQLAlchemy's `.all()`, `.first()`, `.one()` and `.scalar()` do; the pool's

@@ -19,8 +19,8 @@ _connections: dict = {}
 
 class HeaderClasses(HeaderRegistry):
     """The email package's header registry, making each header's class once. The stock registry makes a
-    new class with type() for every header it parses, about thirty per e-mail built and sent: a fifth
-    of the e-mail's CPU (issue 14). A header's class holds no state of its own, so one per name serves
+    new class with type() for every header it parses, about two dozen per e-mail built and sent: a
+    fifth of the e-mail's CPU (issue 14). A header's class holds no state of its own, so one per name serves
     every message. A policy's `header_factory` is the documented place for a registry of one's own."""
 
     def __init__(self, *args, **kwargs):
