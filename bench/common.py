@@ -69,6 +69,13 @@ def booking_request(n: int, title: str) -> dict:
             "contact": {"name": "测试", "phone": "13800000000"}}
 
 
+def email_payload(key: str, n: int, title: str) -> dict:
+    """The n-th `notify.send_message` e-mail of a benchmark (template booking_approved), idempotency key `key`."""
+    return {"v": 1, "idempotency_key": key, "channel": "email", "recipient": f"bench{n}@example.org",
+            "template": "booking_approved", "locale": "zh-CN",
+            "params": {"title": f"{title} {n}", "venue": "文化广场", "start": "2030-01-01 09:00", "booking_id": n}}
+
+
 def quantile_cuts(values: list[float], method: str = "exclusive") -> list[float]:
     """The 99 cut points of values; a single value is every cut (statistics.quantiles wants two)."""
     if not values:

@@ -34,19 +34,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (SECRET, PostgresDatabases, Processes, booking_request, migrate_and_seed, run,  # noqa: E402
-                          station_env)
+from bench.common import (SECRET, PostgresDatabases, Processes, booking_request, email_payload,  # noqa: E402
+                          migrate_and_seed, run, station_env)
 from yizhan.processes import BIN, free_port, port_answers, wait_until  # noqa: E402
 
 ENDPOINTS = ("availability", "POST /bookings", "notify.send_message")
 SERVICE = {"availability": "booking", "POST /bookings": "booking", "notify.send_message": "notify"}
-
-
-def notify_payload(run_id: str, n: int) -> dict:
-    """The n-th e-mail, as bench/pipeline_bench.py posts it."""
-    return {"v": 1, "idempotency_key": f"count-{run_id}-{n}", "channel": "email", "recipient": f"count{n}@example.org",
-            "template": "booking_approved", "locale": "zh-CN",
-            "params": {"title": f"指令计数 bench {n}", "venue": "文化广场", "start": "2030-01-01 09:00", "booking_id": n}}
 
 
 def sender(endpoint: str):
@@ -61,7 +54,8 @@ def sender(endpoint: str):
         run_id = os.urandom(4).hex()
 
         def send():
-            result = tasks.send_message.apply(args=[notify_payload(run_id, next(n))])
+            i = next(n)
+            result = tasks.send_message.apply(args=[email_payload(f"count-{run_id}-{i}", i, "指令计数 bench")])
             return None if result.successful() else str(result.traceback)[-300:]
         return send
     from services.booking import create_app

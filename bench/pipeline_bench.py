@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import floor_app  # noqa: E402
 from bench.common import (CpuMeter, PostgresDatabases, Processes, child_pids, database_processes,  # noqa: E402
-                          migrate_and_seed, percentiles, publish, run, sample_sum, scrape, station_env,
+                          email_payload, migrate_and_seed, percentiles, publish, run, sample_sum, scrape, station_env,
                           stop_on_sigterm, with_metrics_dir, work_done)
 from services.notify.domain.messages import SENT  # noqa: E402
 from services.notify.models import Message  # noqa: E402
@@ -109,11 +109,8 @@ def run_pipeline(processes: Processes, env: dict, client: redis.Redis, work: Pat
     # station never runs.
     wait_until(lambda: client.exists(marker_key(make_url(database_url))), 30, 0.05, f"{name}'s outbox relay")
     run_id = uuid.uuid4().hex[:8]
-    tasks = [raw_message("notify.send_message", {
-        "v": 1, "idempotency_key": f"bench-{run_id}-{i}", "channel": "email", "recipient": f"bench{i}@example.org",
-        "template": "booking_approved", "locale": "zh-CN",
-        "params": {"title": f"压力测试 bench {i}", "venue": "文化广场", "start": "2030-01-01 09:00", "booking_id": i},
-    }) for i in range(n)]
+    tasks = [raw_message("notify.send_message", email_payload(f"bench-{run_id}-{i}", i, "压力测试 bench"))
+             for i in range(n)]
     mails_before = len(list((work / "mail").glob("*.eml")))
     engine = create_engine(database_url)
     sent = select(func.count()).select_from(Message).where(Message.status == SENT)

@@ -65,7 +65,7 @@ def counting(service: str, unit: str):
         end(service, unit, begun)
 
 
-def _count_statement(*_args, **_kwargs):
+def _count_statement() -> None:
     count = _current.get()
     if count is not None:
         count.sql += 1
@@ -87,27 +87,28 @@ def watch_engine(engine) -> None:
         raise ValueError(f"no statement counting for the {engine.dialect.driver} driver")
 
 
+class _Counting:
+    """Mixed into a driver's cursor class: each execute() and executemany() counts as one statement."""
+
+    def execute(self, *args, **kwargs):
+        _count_statement()
+        return super().execute(*args, **kwargs)
+
+    def executemany(self, *args, **kwargs):
+        _count_statement()
+        return super().executemany(*args, **kwargs)
+
+
 def _count_on_cursors(dbapi_connection, _record) -> None:
     dbapi_connection.cursor_factory = _counting_cursor()
 
 
 @functools.cache
 def _counting_cursor():
+    """psycopg's cursor, counting (psycopg is imported only where PostgreSQL is used)."""
     import psycopg
 
-    class CountingCursor(psycopg.Cursor):
-        """psycopg's cursor, counting each execute() and executemany() as one statement, as
-        `before_cursor_execute` does."""
-
-        def execute(self, *args, **kwargs):
-            _count_statement()
-            return super().execute(*args, **kwargs)
-
-        def executemany(self, *args, **kwargs):
-            _count_statement()
-            return super().executemany(*args, **kwargs)
-
-    return CountingCursor
+    return type("CountingCursor", (_Counting, psycopg.Cursor), {})
 
 
 def _count_sqlite(dbapi_connection, _record) -> None:
@@ -116,16 +117,8 @@ def _count_sqlite(dbapi_connection, _record) -> None:
     dbapi_connection.counts = True
 
 
-class CountingSQLiteCursor(sqlite3.Cursor):
-    """sqlite3's cursor, counting each execute() and executemany() as one statement."""
-
-    def execute(self, *args):
-        _count_statement()
-        return super().execute(*args)
-
-    def executemany(self, *args):
-        _count_statement()
-        return super().executemany(*args)
+class CountingSQLiteCursor(_Counting, sqlite3.Cursor):
+    """sqlite3's cursor, counting."""
 
 
 class CountingSQLiteConnection(sqlite3.Connection):
