@@ -76,7 +76,13 @@ class _WriterConnection(work_counts.CountingSQLiteConnection):
 
     A turn is taken on the connection's own descriptor, opened in the process that uses it: flock
     excludes other open files, not other holders of the same one, so a descriptor inherited across
-    a fork is never locked in the child."""
+    a fork is never locked in the child.
+
+    A turn is waited for as long as the transaction before it lasts, not SQLITE_BUSY_TIMEOUT_MS: a
+    writer stuck inside its transaction now holds the others back until its process ends (gunicorn
+    ends a worker silent for 30 s), where they used to be refused after 15 s; either way nothing can
+    write meanwhile, as it holds SQLite's lock. No transaction waits on a provider or on Redis
+    without a timeout (the sends happen between transactions)."""
 
     _turn_fd = None
     _turn_pid = None
