@@ -96,7 +96,9 @@ class _WriterConnection(work_counts.CountingSQLiteConnection):
             raise sqlite3.OperationalError(
                 "database is locked: a write transaction began inside another on the same thread")
         if self._turn_pid != os.getpid():
-            self._turn_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            # Read-only is enough for flock, so a process of another user who may write the database
+            # may queue too; readable by all, as SQLite makes its -wal and -shm files.
+            self._turn_fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self._turn_pid = os.getpid()
         fcntl.flock(self._turn_fd, fcntl.LOCK_EX)
         self._turn_path = path
