@@ -34,11 +34,11 @@ BUDGETS = {
     # in as it stays, then its history row and the outbox row.
     "POST /messages": {"sqlite": (6, 1), "postgresql": (5, 1)},
     # The whole path, accepted → sent, in this one task: the accept's transaction, in which the message
-    # is also claimed (its row goes in already `sending`, so no UPDATE; its two history rows, which SQLite
-    # inserts one by one), and the `sent`. Redis: the send lock taken together with the circuit's reading (one pipeline),
+    # is also claimed (its row goes in already `sending`, so no UPDATE; its two history rows in one INSERT
+    # before the commit), and the `sent`. Redis: the send lock taken together with the circuit's reading (one pipeline),
     # then released; a closed circuit with no failures is not written on success. No deliver_message runs; its
     # outbox row is a net written with the claim, published only if the task ends before sending (tasks.py).
-    "notify.send_message": {"sqlite": (10, 2), "postgresql": (7, 2)},
+    "notify.send_message": {"sqlite": (9, 2), "postgresql": (7, 2)},
 }
 
 

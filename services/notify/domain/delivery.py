@@ -27,7 +27,8 @@ import redis
 from sqlalchemy import bindparam, insert, update
 
 from services.notify.domain.circuit import Reading
-from services.notify.domain.messages import ACCEPTED, FAILED, SENDING, SENT, SUPPRESSED, masked, record_status
+from services.notify.domain.messages import (ACCEPTED, FAILED, SENDING, SENT, SUPPRESSED, add_history, masked,
+                                             record_status)
 from services.notify.models import Message, MessageStatusChange
 from services.notify.providers import (CircuitOpen, PermanentError, RecipientLimited, TransientError,
                                        UnsendableMessage, providers_for)
@@ -143,7 +144,7 @@ def claim_accepted(session, policy, circuit, locks: SendLocks, providers: list, 
         message.status, message.attempts = ACCEPTED, 0
         raise
     on_rollback(session, lambda: _release_quietly(locks, message.id))
-    session.add(MessageStatusChange(message_id=message.id, status=SENDING, at=now))
+    add_history(session, message.id, SENDING, at=now)
     if is_expired(message, now, policy):
         record_status(session, message, FAILED, "expired before it could be sent 已过期", at=now)
     return permit
