@@ -3,6 +3,7 @@ before it commits (services/notify/domain/messages.py `add_history`, issue 14), 
 each; and sooner, when the session reads before then, so that whatever the transaction reads sees them."""
 
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from services.notify.domain import messages
 from services.notify.models import Message, MessageStatusChange
@@ -76,3 +77,20 @@ def test_a_transaction_that_rolls_back_leaves_no_history_row(station):
     with database.reader() as session:
         assert session.scalar(select(Message).where(Message.idempotency_key == "history-gone")) is None
         assert session.scalars(select(MessageStatusChange).where(MessageStatusChange.message_id == message.id)).all() == []
+
+
+def test_rows_waiting_when_a_session_rolls_back_are_forgotten_not_written_by_its_next_commit(station):
+    database = station.database("notify")
+    with database.transaction() as session:
+        message, _ = messages.accept_message(session, {"v": 1, "idempotency_key": "history-kept", **POLICY_FREE},
+                                             notify_context(station).policy, scope="test")
+    with Session(database.engine) as session:
+        session.get(Message, message.id)
+        messages.add_history(session, message.id, messages.FAILED, "rolled back")
+        session.rollback()
+        session.execute(select(Message.id)).all()
+        session.commit()
+    with database.reader() as session:
+        statuses = session.scalars(select(MessageStatusChange.status)
+                                   .where(MessageStatusChange.message_id == message.id)).all()
+        assert statuses == ["accepted"]

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from services.notify.domain.templates import render, sms_params, sms_segments, unknown_template
 from services.notify.models import Message, MessageStatusChange, OptOut, Template
 from shared import contracts
-from shared.db import UTCDateTime, before_commit, one_of, utcnow
+from shared.db import UTCDateTime, one_of, utcnow
 from shared.errors import NotFound, Refused
 from shared.outbox import enqueue
 from shared.timefmt import STATION_TZ, to_station_time
@@ -236,15 +236,13 @@ def add_history(session, message_id: int, status: str, detail: str | None = None
     """A row of the message's history, written with the transaction's others as one Core INSERT just
     before it commits (issue 14: through the unit of work, each row cost an INSERT ... RETURNING id on
     SQLite and its bookkeeping everywhere, 6 % of a `notify.send_message` task), or sooner, when the
-    session reads before then (`write_history_before_reads`): a read of `message.history` in the
-    transaction sees it, as it saw the unit of work's rows after autoflush."""
-    rows = session.info.get("history_rows")
-    if rows is None:
-        rows = session.info["history_rows"] = []
-        before_commit(session, lambda: _write_history(session))
-    rows.append({"message_id": message_id, "status": status, "detail": detail, "at": at or utcnow()})
+    session reads before then: a read of `message.history` in the transaction sees it, as it saw the
+    unit of work's rows after autoflush. A transaction that rolls back writes none."""
+    session.info.setdefault("history_rows", []).append(
+        {"message_id": message_id, "status": status, "detail": detail, "at": at or utcnow()})
 
 
+@event.listens_for(Session, "before_commit")
 def _write_history(session) -> None:
     rows = session.info.get("history_rows")
     if rows:
@@ -253,8 +251,14 @@ def _write_history(session) -> None:
         session.connection().execute(_HISTORY, batch)
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_history(session, _previous_transaction) -> None:
+    """Any rollback, even one with nothing begun at the database yet, drops the rows waiting."""
+    session.info.pop("history_rows", None)
+
+
 @event.listens_for(Session, "do_orm_execute")
-def write_history_before_reads(state) -> None:
+def _write_history_before_reads(state) -> None:
     """Before a session with history rows waiting reads anything (a query, a lazy load), they are written."""
     if state.is_select and state.session.info.get("history_rows"):
         _write_history(state.session)
