@@ -5,11 +5,16 @@ holds a full run); what is checked is that every script starts its processes, me
 stops them all and writes a table whose numbers parse.
 """
 
+import json
 import re
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from threading import Thread
 
 import pytest
 
@@ -123,33 +128,45 @@ def test_every_benchmark_runs_and_writes_its_table(tmp_path):
         assert column(http, "PostgreSQL server", "| PostgreSQL | POST /bookings |") > 0
 
 
+class JsonAnswer(BaseHTTPRequestHandler):
+    """Answers each GET with its path as JSON, keeping the connection open (HTTP/1.1), unless
+    `close_after` says to close it after the answer without saying so, as an expired keep-alive does."""
+
+    protocol_version = "HTTP/1.1"
+    close_after = False
+
+    def do_GET(self):
+        body = json.dumps({"path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = self.close_after
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def served(handler):
+    """A local HTTP server with `handler`, in a thread of its own; its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_run_on_a_loaded_machine_still_measures_every_connection():
     """On a loaded machine a connection's thread may start after its run's time is up: it still sends
     one request, and one latency is enough for the percentiles (CI once failed on a warm-up that
     measured nothing)."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from threading import Thread
-
     from bench.common import drive, percentiles, summarise
 
-    class Answer(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = drive(server.server_address[1], "GET", lambda: ("/", None, {}), 0, 3)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(JsonAnswer) as port:
+        result = drive(port, "GET", lambda: ("/", None, {}), 0, 3)
     assert result["requests"] >= 3 and result["statuses"] == {200: result["requests"]}
     assert result["p50_ms"] <= result["p99_ms"]
     one = summarise([([0.004], 1.0, {200: 1})])
@@ -163,34 +180,13 @@ def test_the_end_to_end_client_reconnects_after_the_servers_keep_alive_ran_out()
     """gunicorn closes a keep-alive connection idle for 2 s; a sample that waited longer sent its next
     request into the closed connection (a broken pipe, in CI on a loaded machine). The server here
     closes every connection after its answer, as an expired keep-alive would."""
-    import json
-    import time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from threading import Thread
-
     from bench.e2e_bench import Client
 
-    class AnswerOnce(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class AnswerOnce(JsonAnswer):
+        close_after = True
 
-        def do_GET(self):
-            body = json.dumps({"path": self.path}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            self.close_connection = True  # without saying so: the client finds out when it sends again
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), AnswerOnce)
-    Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        client = Client(server.server_address[1])
+    with served(AnswerOnce) as port:
+        client = Client(port)
         assert client.call("GET", "/one") == (200, {"path": "/one"})
         time.sleep(1.2)  # past Client.IDLE_SECONDS
         assert client.call("GET", "/two") == (200, {"path": "/two"})
-    finally:
-        server.shutdown()
-        server.server_close()

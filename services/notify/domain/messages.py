@@ -244,11 +244,9 @@ def add_history(session, message_id: int, status: str, detail: str | None = None
 
 @event.listens_for(Session, "before_commit")
 def _write_history(session) -> None:
-    rows = session.info.get("history_rows")
+    rows = session.info.pop("history_rows", None)
     if rows:
-        batch = rows[:]
-        rows.clear()
-        session.connection().execute(_HISTORY, batch)
+        session.connection().execute(_HISTORY, rows)
 
 
 @event.listens_for(Session, "after_soft_rollback")
