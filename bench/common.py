@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -171,6 +172,40 @@ class CpuMeter:
         """As stop(), in milliseconds per request or task of the `n` the run served, with their sum as "all"."""
         per = {role: seconds * 1000 / n for role, seconds in self.stop().items()}
         return {**per, "all": sum(per.values())} if per else {}
+
+
+@dataclass(frozen=True)
+class GoalBudget:
+    """What issue 14's goal for one path leaves to the code that runs the path, in CPU per request (or
+    task), from figures measured in one run. The goal asks for `goal` × the baseline's rate; no run goes
+    faster than its cores allow (cores × 1000 ÷ its CPU in all), so the goal allows at most `allowed` ms
+    in all. The processes that are not the path's own code (the client, the database server, Redis, and
+    for a task Celery's main process and the SMTP sink) spent `outside` of that in this run, which leaves
+    `left` to the path's own processes: where that is less than the baseline's own processes spend
+    (`bare`), no code there could meet the goal while the others spend what they spend now."""
+
+    goal: float
+    allowed: float
+    outside: float
+    left: float
+    bare: float
+    now: float
+
+    @classmethod
+    def of(cls, goal: float, baseline_rate: float, cpu: dict, own: str, baseline_cpu: dict) -> "GoalBudget":
+        allowed = (os.cpu_count() or 1) * 1000 / (goal * baseline_rate)
+        outside = cpu["all"] - cpu[own]
+        return cls(goal, allowed, outside, allowed - outside, baseline_cpu[own], cpu[own])
+
+    def cells(self) -> str:
+        """Its Markdown cells, from the goal to the path's own processes now."""
+        return (f"{self.goal:g} | {self.allowed:.2f} | {self.outside:.2f} | {self.left:.2f} | {self.bare:.2f} | "
+                f"{self.now:.2f}")
+
+
+GOAL_BUDGET_COLUMNS = ("goal, ratio to the baseline | CPU the goal allows in all, ms | spent outside the path's own "
+                       "processes, ms | left to them, ms | the baseline's own processes spend, ms | the path's own "
+                       "processes spend now, ms")
 
 
 class Processes:

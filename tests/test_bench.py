@@ -6,6 +6,7 @@ stops them all and writes a table whose numbers parse.
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -61,14 +62,15 @@ def table_rows(section: str) -> list[list[str]]:
 
 
 def column(section: str, header: str, first_cells: str) -> float:
-    """The number under `header` in the first row that starts with `first_cells` of the table of
-    `section` that has such a column."""
+    """The number under `header` in the first row that starts with `first_cells` of the first table of
+    `section` that has such a column and such a row."""
     lines = [line if line.startswith("|") else "" for line in section.splitlines()]
-    tables = [t.splitlines() for t in "\n".join(lines).split("\n\n") if t.strip()]
-    table = next(t for t in tables if header in [cell.strip() for cell in t[0].strip("|").split("|")])
-    headers = [cell.strip() for cell in table[0].strip("|").split("|")]
-    row = next(line for line in table if line.startswith(first_cells))
-    return float(row.strip("|").split("|")[headers.index(header)])
+    for table in (t.splitlines() for t in "\n".join(lines).split("\n\n") if t.strip()):
+        headers = [cell.strip() for cell in table[0].strip("|").split("|")]
+        rows = [line for line in table[2:] if line.startswith(first_cells)]
+        if header in headers and rows:
+            return float(rows[0].strip("|").split("|")[headers.index(header)])
+    raise AssertionError(f"no table with a column {header!r} and a row {first_cells!r} in\n{section}")
 
 
 def test_every_benchmark_runs_and_writes_its_table(tmp_path):
@@ -126,6 +128,30 @@ def test_every_benchmark_runs_and_writes_its_table(tmp_path):
     assert column(http, "PostgreSQL server", "| SQLite | POST /bookings |") == 0
     if on_postgres:
         assert column(http, "PostgreSQL server", "| PostgreSQL | POST /bookings |") > 0
+    for database in ["SQLite"] + (["PostgreSQL"] if on_postgres else []):
+        for endpoint, bare in (("GET /venues/11/availability", "bare Flask GET /bare"),
+                               ("POST /bookings", "bare Flask POST /bare")):
+            row, bare_row = f"| {database} | {endpoint} |", f"| {database} | {bare} |"
+            assert_budget_agrees(http, row, row, bare_row, "app processes", "req/s")
+        assert_budget_agrees(pipeline, f"| {database} |", f"| pipeline, {database} |", "| baseline |", "pool processes",
+                             "tasks/s")
+
+
+def assert_budget_agrees(section: str, budget_row: str, cores_row: str, baseline_row: str, own: str,
+                         rate: str) -> None:
+    """The goal's budget (bench.common.GoalBudget) is what the section's own tables say: the CPU the goal
+    allows from the baseline's rate, less what the path's other processes spent, is what is left."""
+    def budget(header):
+        return column(section, header, budget_row)
+
+    goal, allowed = budget("goal, ratio to the baseline"), budget("CPU the goal allows in all, ms")
+    baseline_rate = column(section, rate, baseline_row)
+    assert allowed == pytest.approx(os.cpu_count() * 1000 / (goal * baseline_rate), rel=0.02, abs=0.01)
+    outside = column(section, "all", cores_row) - column(section, own, cores_row)
+    assert budget("spent outside the path's own processes, ms") == pytest.approx(outside, abs=0.02)
+    assert budget("left to them, ms") == pytest.approx(allowed - outside, abs=0.02)
+    assert budget("the baseline's own processes spend, ms") == column(section, own, baseline_row)
+    assert budget("the path's own processes spend now, ms") == column(section, own, cores_row)
 
 
 class JsonAnswer(BaseHTTPRequestHandler):
