@@ -182,30 +182,34 @@ class GoalBudget:
     in all. The processes that are not the path's own code (the client, the database server, Redis, and
     for a task Celery's main process and the SMTP sink) spent `outside` of that in this run, which leaves
     `left` to the path's own processes: where that is less than the baseline's own processes spend
-    (`bare`), no code there could meet the goal while the others spend what they spend now."""
+    (`bare`), no code there could meet the goal while the others spend what they spend now; where it is
+    less than the floor's own processes spend (`floor`, the least the path's work costs on this stack with
+    no rule in it), the path's code could not meet it even if it cost no more than the floor's."""
 
     goal: float
     allowed: float
     outside: float
     left: float
     bare: float
+    floor: float
     now: float
 
     @classmethod
-    def of(cls, goal: float, baseline_rate: float, cpu: dict, own: str, baseline_cpu: dict) -> "GoalBudget":
+    def of(cls, goal: float, baseline_rate: float, cpu: dict, own: str, baseline_cpu: dict,
+           floor_cpu: dict) -> "GoalBudget":
         allowed = (os.cpu_count() or 1) * 1000 / (goal * baseline_rate)
         outside = cpu["all"] - cpu[own]
-        return cls(goal, allowed, outside, allowed - outside, baseline_cpu[own], cpu[own])
+        return cls(goal, allowed, outside, allowed - outside, baseline_cpu[own], floor_cpu[own], cpu[own])
 
     def cells(self) -> str:
         """Its Markdown cells, from the goal to the path's own processes now."""
         return (f"{self.goal:g} | {self.allowed:.2f} | {self.outside:.2f} | {self.left:.2f} | {self.bare:.2f} | "
-                f"{self.now:.2f}")
+                f"{self.floor:.2f} | {self.now:.2f}")
 
 
 GOAL_BUDGET_COLUMNS = ("goal, ratio to the baseline | CPU the goal allows in all, ms | spent outside the path's own "
-                       "processes, ms | left to them, ms | the baseline's own processes spend, ms | the path's own "
-                       "processes spend now, ms")
+                       "processes, ms | left to them, ms | the baseline's own processes spend, ms | the floor's own "
+                       "processes spend, ms | the path's own processes spend now, ms")
 
 
 class Processes:

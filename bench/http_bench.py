@@ -239,14 +239,15 @@ def render(results: dict, args) -> str:
             "the CPU in all of the second column. The client, the PostgreSQL server and Redis spent the third "
             "column in this run, which leaves the fourth to the app's gunicorn processes. Where that is less than "
             "the bare Flask app's processes spend, no code in the app could meet the goal while the database "
-            "server, Redis and the client spend what they spend for the endpoint's statements now.",
+            "server, Redis and the client spend what they spend for the endpoint's statements now; where it is "
+            "less than the floor's processes spend, the endpoint could not meet it even if its rules cost nothing.",
             "",
             f"| database | endpoint | {GOAL_BUDGET_COLUMNS} |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for database, by_name in results.items():
             for name, baseline, _ in PAIRS:
                 budget = GoalBudget.of(GOALS[name], by_name[baseline]["rps"], by_name[name]["cpu"], "server",
-                                       by_name[baseline]["cpu"])
+                                       by_name[baseline]["cpu"], by_name[FLOORS[name]]["cpu"])
                 lines.append(f"| {database} | {name} | {budget.cells()} |")
     return "\n".join(lines) + "\n"
 

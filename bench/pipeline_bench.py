@@ -346,12 +346,14 @@ def render(pipelines: list[dict], baseline: dict, args) -> str:
             f"than {cores} × 1000 ÷ `all`, so the goal allows at most the CPU in all of the second column. Celery's "
             "main process, the SMTP sink, the PostgreSQL server and Redis spent the third column in this run, which "
             "leaves the fourth to the pool processes that run the task. Where that is less than the bare task's pool "
-            "processes spend, no code in the task could meet the goal while the others spend what they spend now.",
+            "processes spend, no code in the task could meet the goal while the others spend what they spend now; "
+            "where it is less than the floor's pool processes spend, the task could not meet it even if its rules "
+            "cost nothing.",
             "",
             f"| database | {GOAL_BUDGET_COLUMNS} |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for p in pipelines:
-            budget = GoalBudget.of(GOAL, baseline["rate"], p["cpu"], "pool", baseline["cpu"])
+            budget = GoalBudget.of(GOAL, baseline["rate"], p["cpu"], "pool", baseline["cpu"], p["floor"]["cpu"])
             lines.append(f"| {p['database']} | {budget.cells()} |")
     return "\n".join(lines) + "\n"
 

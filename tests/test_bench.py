@@ -132,12 +132,13 @@ def test_every_benchmark_runs_and_writes_its_table(tmp_path):
         for endpoint, bare in (("GET /venues/11/availability", "bare Flask GET /bare"),
                                ("POST /bookings", "bare Flask POST /bare")):
             row, bare_row = f"| {database} | {endpoint} |", f"| {database} | {bare} |"
-            assert_budget_agrees(http, row, row, bare_row, "app processes", "req/s")
-        assert_budget_agrees(pipeline, f"| {database} |", f"| pipeline, {database} |", "| baseline |", "pool processes",
-                             "tasks/s")
+            floor_row = f"| {database} | floor: one {'SELECT' if endpoint.startswith('GET') else 'INSERT, one task'} |"
+            assert_budget_agrees(http, row, row, bare_row, floor_row, "app processes", "req/s")
+        assert_budget_agrees(pipeline, f"| {database} |", f"| pipeline, {database} |", "| baseline |",
+                             f"| floor, {database} |", "pool processes", "tasks/s")
 
 
-def assert_budget_agrees(section: str, budget_row: str, cores_row: str, baseline_row: str, own: str,
+def assert_budget_agrees(section: str, budget_row: str, cores_row: str, baseline_row: str, floor_row: str, own: str,
                          rate: str) -> None:
     """The goal's budget (bench.common.GoalBudget) is what the section's own tables say: the CPU the goal
     allows from the baseline's rate, less what the path's other processes spent, is what is left."""
@@ -151,6 +152,7 @@ def assert_budget_agrees(section: str, budget_row: str, cores_row: str, baseline
     assert budget("spent outside the path's own processes, ms") == pytest.approx(outside, abs=0.02)
     assert budget("left to them, ms") == pytest.approx(allowed - outside, abs=0.02)
     assert budget("the baseline's own processes spend, ms") == column(section, own, baseline_row)
+    assert budget("the floor's own processes spend, ms") == column(section, own, floor_row)
     assert budget("the path's own processes spend now, ms") == column(section, own, cores_row)
 
 
