@@ -29,9 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (ROOT, PostgresDatabases, Processes, drive, http_answers, migrate_and_seed,  # noqa: E402
-                          publish, run, station_env, stop_on_sigterm)
+from bench.common import (ROOT, PostgresDatabases, Processes, add_bench_organizations, drive, http_answers,  # noqa: E402
+                          migrate_and_seed, publish, run, station_env, stop_on_sigterm)
 from bench.http_bench import AVAILABILITY, BOOKING, scenarios  # noqa: E402
+from shared.settings import Settings  # noqa: E402
 from yizhan.processes import BIN, free_port, wait_until  # noqa: E402
 
 TOP_GROUPS = 6
@@ -57,6 +58,7 @@ def start_station(processes: Processes, work: Path, database: str, urls: dict) -
                       YIZHAN_PROFILE_DIR=str(profile_dir))
     env["REDIS_URL"] = processes.redis(env, name=f"{database}-redis")
     migrate_and_seed(env, ["booking"])
+    add_bench_organizations(Settings.from_env(env).database_url("booking"))  # http_bench's bookings name them
     port = free_port()
     name = f"booking-api-{database}"
     processes.start(name, [str(BIN / "gunicorn"), "--config", "python:bench.profiled_gunicorn_conf",
