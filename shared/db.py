@@ -207,13 +207,25 @@ def _ping_when_idle(engine):
             return
         try:
             with work_counts.uncounted():
-                cursor = dbapi_connection.cursor()
-                cursor.execute("SELECT 1")
-                cursor.close()
+                _ping_outside_transactions(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as exc:
             raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
-        if not dbapi_connection.autocommit:  # the ping opened a transaction; give the pool a clean one
-            dbapi_connection.rollback()
+
+
+def _ping_outside_transactions(dbapi_connection) -> None:
+    """`SELECT 1` on a psycopg connection in autocommit for that one statement, so that the ping opens
+    no transaction for anyone to roll back. psycopg forgets every statement it prepared on a connection
+    at a rollback (and sends DEALLOCATE ALL): a ping that rolled back made the first requests after
+    each quiet second parse and plan every statement afresh, the booking's first one about 1 ms of the
+    server's CPU (issue 14)."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+    finally:
+        dbapi_connection.autocommit = autocommit
 
 
 def after_commit(session, hook) -> None:

@@ -6,7 +6,7 @@ nothing at each checkout and resets nothing at each return. Each test fails if i
 import pytest
 from flask import session
 from flask.sessions import NullSession
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
 
 from services.booking.models import Venue
 from shared import db as shared_db
@@ -78,6 +78,29 @@ def test_the_ping_of_an_idle_connection_counts_nowhere(station, backend, monkeyp
             with database.read_statements() as connection:
                 connection.execute(select(Venue.__table__.c.id).where(Venue.__table__.c.id == 3)).scalar()
         assert count.sql == 1
+
+
+def test_the_ping_of_an_idle_connection_keeps_its_prepared_statements(station, backend, monkeypatch):
+    """psycopg prepares a statement on its fifth run on a connection, and forgets them all at a
+    rollback: the ping, which ended with one, made every statement after a quiet second be parsed and
+    planned again. The count is PostgreSQL's own (pg_prepared_statements, for that one connection)."""
+    if backend == "sqlite":
+        pytest.skip("SQLite's connections are not pinged")
+    database = station.database("booking")
+    database.dispose()  # one connection, used each time: the statements are prepared on the one asked
+    monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    code_of = select(Venue.__table__.c.code).where(Venue.__table__.c.id == bindparam("venue_id"))
+    prepared = text("SELECT count(*) FROM pg_prepared_statements")
+    for _ in range(6):
+        with database.transaction() as writing:
+            assert writing.execute(code_of, {"venue_id": 3}).scalar()
+    with database.transaction() as writing:
+        before = writing.execute(prepared).scalar()
+    assert before >= 1
+    monkeypatch.setattr(shared_db, "PING_AFTER_IDLE_SECONDS", 0.0)  # this checkout pings
+    with database.transaction() as writing:
+        assert writing.execute(prepared).scalar() == before
+        assert writing.connection().connection.dbapi_connection.autocommit is False  # as before the ping
 
 
 def test_reads_have_an_autocommit_pool_and_writes_stay_in_transactions(station, backend):
