@@ -197,7 +197,6 @@ class GoalBudget:
     goal: float
     allowed: float
     outside: float
-    left: float
     bare: float
     floor: float
     now: float
@@ -206,8 +205,11 @@ class GoalBudget:
     def of(cls, goal: float, baseline_rate: float, cpu: dict, own: str, baseline_cpu: dict,
            floor_cpu: dict) -> "GoalBudget":
         allowed = (os.cpu_count() or 1) * 1000 / (goal * baseline_rate)
-        outside = cpu["all"] - cpu[own]
-        return cls(goal, allowed, outside, allowed - outside, baseline_cpu[own], floor_cpu[own], cpu[own])
+        return cls(goal, allowed, cpu["all"] - cpu[own], baseline_cpu[own], floor_cpu[own], cpu[own])
+
+    @property
+    def left(self) -> float:
+        return self.allowed - self.outside
 
     def cells(self) -> str:
         """Its Markdown cells, from the goal to the path's own processes now."""
@@ -215,9 +217,25 @@ class GoalBudget:
                 f"{self.floor:.2f} | {self.now:.2f}")
 
 
-GOAL_BUDGET_COLUMNS = ("goal, ratio to the baseline | CPU the goal allows in all, ms | spent outside the path's own "
-                       "processes, ms | left to them, ms | the baseline's own processes spend, ms | the floor's own "
-                       "processes spend, ms | the path's own processes spend now, ms")
+def goal_budget_table(own: str, others: str, first_columns: list[str],
+                      rows: list[tuple[list[str], GoalBudget]]) -> list[str]:
+    """The lines of a section's table of what the goals leave (GoalBudget), after a blank line: `own` names
+    the path's own processes, `others` the rest; each row is its first cells and its budget."""
+    cores = os.cpu_count() or 1
+    return [
+        "",
+        f"What the goals leave to {own} (issue 14): a goal asks for a share of its baseline's rate, and no run goes "
+        f"faster than {cores} × 1000 ÷ `all`, so the goal allows at most the CPU in all of the column after it. "
+        f"{others} spent the next column in this run, which leaves the one after it to {own}. Where that is "
+        "less than the baseline's own processes spend, no code there could meet the goal while the others spend "
+        "what they spend now; where it is less than the floor's own processes spend, the path could not meet it "
+        "even if its rules cost nothing.",
+        "",
+        "| " + " | ".join(first_columns) + " | goal, ratio to the baseline | CPU the goal allows in all, ms | spent "
+        "outside the path's own processes, ms | left to them, ms | the baseline's own processes spend, ms | the "
+        "floor's own processes spend, ms | the path's own processes spend now, ms |",
+        "| " + " | ".join("---" for _ in first_columns) + " |" + " ---: |" * 7,
+        *(f"| {' | '.join(cells)} | {budget.cells()} |" for cells, budget in rows)]
 
 
 class Processes:

@@ -36,8 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (BENCH_ORGANIZATIONS, GOAL_BUDGET_COLUMNS, SECRET, CpuMeter, GoalBudget,  # noqa: E402
-                          PostgresDatabases, Processes, add_bench_organizations, booking_request,
+from bench.common import (BENCH_ORGANIZATIONS, SECRET, CpuMeter, GoalBudget, PostgresDatabases,  # noqa: E402
+                          Processes, add_bench_organizations, booking_request, goal_budget_table,
                           child_pids, database_processes, drive, migrate_and_seed, request_work, run, station_env,
                           stop_on_sigterm, with_metrics_dir, work_per_request)
 from bench import floor_app  # noqa: E402
@@ -251,23 +251,11 @@ def render(results: dict, args) -> str:
             c = r["cpu"]
             lines.append(f"| {database} | {name} | {r['rps']:.0f} | {c['server']:.2f} | {c['client']:.2f} | "
                          f"{c['database']:.2f} | {c['redis']:.2f} | {c['all']:.2f} | {cores * 1000 / c['all']:.0f} |")
-        lines += [
-            "",
-            "What the goals leave to the app (issue 14): an endpoint's goal asks for a share of its bare "
-            f"counterpart's rate, and no run goes faster than {cores} × 1000 ÷ `all`, so the goal allows at most "
-            "the CPU in all of the second column. The client, the PostgreSQL server and Redis spent the third "
-            "column in this run, which leaves the fourth to the app's gunicorn processes. Where that is less than "
-            "the bare Flask app's processes spend, no code in the app could meet the goal while the database "
-            "server, Redis and the client spend what they spend for the endpoint's statements now; where it is "
-            "less than the floor's processes spend, the endpoint could not meet it even if its rules cost nothing.",
-            "",
-            f"| database | endpoint | {GOAL_BUDGET_COLUMNS} |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for database, by_name in results.items():
-            for name, baseline, _ in PAIRS:
-                budget = GoalBudget.of(GOALS[name], by_name[baseline]["rps"], by_name[name]["cpu"], "server",
-                                       by_name[baseline]["cpu"], by_name[FLOORS[name]]["cpu"])
-                lines.append(f"| {database} | {name} | {budget.cells()} |")
+        lines += goal_budget_table(
+            "the app's gunicorn processes", "The client, the PostgreSQL server and Redis", ["database", "endpoint"],
+            [([database, name], GoalBudget.of(GOALS[name], by_name[baseline]["rps"], by_name[name]["cpu"], "server",
+                                              by_name[baseline]["cpu"], by_name[FLOORS[name]]["cpu"]))
+             for database, by_name in results.items() for name, baseline, _ in PAIRS])
     return "\n".join(lines) + "\n"
 
 

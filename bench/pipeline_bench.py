@@ -52,9 +52,9 @@ from sqlalchemy import create_engine, func, make_url, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import floor_app  # noqa: E402
-from bench.common import (GOAL_BUDGET_COLUMNS, CpuMeter, GoalBudget, PostgresDatabases, Processes,  # noqa: E402
-                          child_pids, database_processes, email_payload, migrate_and_seed, percentiles, publish, run,
-                          sample_sum, scrape, station_env, stop_on_sigterm, with_metrics_dir, work_done)
+from bench.common import (CpuMeter, GoalBudget, PostgresDatabases, Processes, child_pids,  # noqa: E402
+                          database_processes, email_payload, goal_budget_table, migrate_and_seed, percentiles, publish,
+                          run, sample_sum, scrape, station_env, stop_on_sigterm, with_metrics_dir, work_done)
 from services.notify.domain.messages import SENT  # noqa: E402
 from services.notify.models import Message  # noqa: E402
 from shared.outbox import marker_key  # noqa: E402
@@ -340,21 +340,11 @@ def render(pipelines: list[dict], baseline: dict, args) -> str:
             c = result["cpu"]
             lines.append(f"| {label} | {result['rate']:.1f} | {c['pool']:.2f} | {c['main']:.2f} | {c['sink']:.2f} | "
                          f"{c['database']:.2f} | {c['redis']:.2f} | {c['all']:.2f} | {cores * 1000 / c['all']:.0f} |")
-        lines += [
-            "",
-            f"What the goal leaves to the pool (issue 14): {GOAL:g} of the bare task's rate, and no run goes faster "
-            f"than {cores} × 1000 ÷ `all`, so the goal allows at most the CPU in all of the second column. Celery's "
-            "main process, the SMTP sink, the PostgreSQL server and Redis spent the third column in this run, which "
-            "leaves the fourth to the pool processes that run the task. Where that is less than the bare task's pool "
-            "processes spend, no code in the task could meet the goal while the others spend what they spend now; "
-            "where it is less than the floor's pool processes spend, the task could not meet it even if its rules "
-            "cost nothing.",
-            "",
-            f"| database | {GOAL_BUDGET_COLUMNS} |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for p in pipelines:
-            budget = GoalBudget.of(GOAL, baseline["rate"], p["cpu"], "pool", baseline["cpu"], p["floor"]["cpu"])
-            lines.append(f"| {p['database']} | {budget.cells()} |")
+        lines += goal_budget_table(
+            "the pool processes that run the task",
+            "Celery's main process, the SMTP sink, the PostgreSQL server and Redis", ["database"],
+            [([p["database"]], GoalBudget.of(GOAL, baseline["rate"], p["cpu"], "pool", baseline["cpu"],
+                                              p["floor"]["cpu"])) for p in pipelines])
     return "\n".join(lines) + "\n"
 
 

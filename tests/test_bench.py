@@ -128,12 +128,13 @@ def test_every_benchmark_runs_and_writes_its_table(tmp_path):
     assert column(http, "PostgreSQL server", "| SQLite | POST /bookings |") == 0
     if on_postgres:
         assert column(http, "PostgreSQL server", "| PostgreSQL | POST /bookings |") > 0
+    from bench.http_bench import FLOORS, PAIRS
+
     for database in ["SQLite"] + (["PostgreSQL"] if on_postgres else []):
-        for endpoint, bare in (("GET /venues/11/availability", "bare Flask GET /bare"),
-                               ("POST /bookings", "bare Flask POST /bare")):
-            row, bare_row = f"| {database} | {endpoint} |", f"| {database} | {bare} |"
-            floor_row = f"| {database} | floor: one {'SELECT' if endpoint.startswith('GET') else 'INSERT, one task'} |"
-            assert_budget_agrees(http, row, row, bare_row, floor_row, "app processes", "req/s")
+        for endpoint, bare, _ in PAIRS:
+            row = f"| {database} | {endpoint} |"
+            assert_budget_agrees(http, row, row, f"| {database} | {bare} |", f"| {database} | {FLOORS[endpoint]} |",
+                                 "app processes", "req/s")
         assert_budget_agrees(pipeline, f"| {database} |", f"| pipeline, {database} |", "| baseline |",
                              f"| floor, {database} |", "pool processes", "tasks/s")
 
